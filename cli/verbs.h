@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One function per packetfilterctl command. Each gets the command's own
+ * words (argv[0] is the command name), already counted against the table in
+ * packetfilterctl.c, and returns 0, a negative errno after printing why
+ * (exit 1), or ERROR_USAGE (exit 2).
+ */
+#pragma once
+
+int verb_attach(int argc, char *argv[]);
+int verb_detach(int argc, char *argv[]);
+int verb_block(int argc, char *argv[]);
+int verb_unblock(int argc, char *argv[]);
+int verb_list(int argc, char *argv[]);
+int verb_stats(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);

@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of daemon/state.c: the state file round-trips exactly, saves are
+ * atomic and leave no temporary file, and anything short of a valid file is
+ * refused whole (-EBADMSG) and moved aside.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "rule.h"
+#include "state.h"
+#include "test-util.h"
+
+#define CORRUPT_PREFIX STATE_FILE_NAME ".corrupt-"
+
+/* A pointer no function may write over a failure. */
+#define SENTINEL ((State *) (uintptr_t) 0x5e7e)
+
+static char test_dir[] = "/tmp/test-state-XXXXXX";
+
+
+/* Files */
+
+static int rm_rf_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        (void) remove(path);
+        return 0;
+}
+
+static void rm_rf(const char *path) {
+        (void) nftw(path, rm_rf_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void cleanup_test_dir(void) {
+        rm_rf(test_dir);
+}
+
+/* Empties the folder, keeping it. */
+static void clear_dir(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        require(d, "opendir %s: %m", dir);
+        while ((de = readdir(d))) {
+                char path[4096];
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                (void) snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                rm_rf(path);
+        }
+        closedir(d);
+}
+
+/* Number of entries in dir; the first one's name goes to ret_first if asked for. */
+static size_t count_entries(const char *dir, char *ret_first, size_t size) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        require(d, "opendir %s: %m", dir);
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (n == 0 && ret_first)
+                        (void) snprintf(ret_first, size, "%s", de->d_name);
+                n++;
+        }
+        closedir(d);
+        return n;
+}
+
+static void write_file(const char *dir, const char *name, const char *data, size_t len) {
+        char path[4096];
+        FILE *f;
+
+        (void) snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "we");
+        require(f, "fopen %s: %m", path);
+        require(fwrite(data, 1, len, f) == len, "write %s", path);
+        require(fclose(f) == 0, "close %s", path);
+}
+
+static char *read_file(const char *dir, const char *name, size_t *ret_len) {
+        char path[4096];
+        char *buf;
+        long len;
+        FILE *f;
+
+        (void) snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        require(fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0, "seek %s", path);
+        rewind(f);
+        buf = malloc((size_t) len + 1);
+        require(buf, "oom");
+        require(fread(buf, 1, (size_t) len, f) == (size_t) len, "read %s", path);
+        buf[len] = '\0';
+        fclose(f);
+        *ret_len = (size_t) len;
+        return buf;
+}
+
+/* States */
+
+static const uint64_t big_values[] = {
+        0, 1, 2, UINT32_MAX, (uint64_t) UINT32_MAX + 1,
+        (1ull << 53) + 1,                       /* not representable as a double */
+        1700000000000000ull,                    /* 2023 in µs */
+        (uint64_t) INT64_MAX - 1, (uint64_t) INT64_MAX,
+};
+
+static void random_prefix(uint64_t *seed, struct prefix *ret) {
+        int family = test_random(seed) % 2 ? AF_INET6 : AF_INET;
+        unsigned bits = family == AF_INET ? 32 : 128;
+        struct prefix p = { .family = family };
+
+        p.prefixlen = (uint8_t) (test_random(seed) % (bits + 1));
+        for (unsigned i = 0; i < bits / 8; i++)
+                p.addr[i] = (uint8_t) test_random(seed);
+        for (unsigned i = p.prefixlen; i < bits; i++)
+                p.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+        *ret = p;
+}
+
+static void add_random_rule(State *s, uint64_t *seed) {
+        Rule *rule = rule_new();
+        int r;
+
+        require(rule, "oom");
+        rule->action = test_random(seed) % 3 ? PF_ACTION_DROP : PF_ACTION_PASS;
+        random_prefix(seed, &rule->source);
+        rule->created_usec = big_values[test_random(seed) % ELEMENTSOF(big_values)];
+        rule->expires_usec = test_random(seed) % 2 ? 0 : test_random(seed) & (uint64_t) INT64_MAX;
+        r = rule_set_add(s->rules, rule, NULL);
+        require(r == 0, "rule_set_add: %d", r);
+}
+
+/* A full rule set with holes in its ids, big 64-bit values and three interfaces. */
+static State *make_big_state(uint64_t seed) {
+        State *s = calloc(1, sizeof(State));
+        static const StateInterface interfaces[] = {
+                { "eth0", "auto" },
+                { "veth-pf0", "native" },
+                { "abcdefghijklmno", "generic" },       /* 15 characters, the longest */
+        };
+
+        require(s && rule_set_new(&s->rules) == 0, "oom");
+        s->rules->default_action = PF_ACTION_DROP;
+
+        for (unsigned i = 0; i < PF_MAX_RULES; i++)
+                add_random_rule(s, &seed);
+        /* Remove a quarter at random, add some back: ids get holes, slots get reused. */
+        for (unsigned i = 0; i < PF_MAX_RULES / 4; i++) {
+                uint32_t id = (uint32_t) (test_random(&seed) % (s->rules->next_id - 1)) + 1;
+                (void) rule_set_remove(s->rules, id);
+        }
+        for (unsigned i = 0; i < PF_MAX_RULES / 8; i++)
+                add_random_rule(s, &seed);
+        /* The last rule removed too: next-id must still move past it. */
+        require(rule_set_remove(s->rules, s->rules->rules[s->rules->n_rules - 1]->id) == 0, "remove");
+
+        s->interfaces = malloc(sizeof(interfaces));
+        require(s->interfaces, "oom");
+        memcpy(s->interfaces, interfaces, sizeof(interfaces));
+        s->n_interfaces = ELEMENTSOF(interfaces);
+        return s;
+}
+
+static State *make_small_state(void) {
+        State *s = calloc(1, sizeof(State));
+        static const char *const sources[] = { "192.0.2.0/24", "2001:db8::/64", "198.51.100.7" };
+
+        require(s && rule_set_new(&s->rules) == 0, "oom");
+        for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
+                Rule *rule = rule_new();
+
+                require(rule, "oom");
+                rule->action = PF_ACTION_DROP;
+                require(prefix_parse(sources[i], &rule->source) == 0, "parse");
+                rule->created_usec = 1700000000000000ull + i;
+                rule->expires_usec = i == 1 ? 1700000000500000ull : 0;
+                require(rule_set_add(s->rules, rule, NULL) == 0, "add");
+        }
+        s->interfaces = calloc(2, sizeof(StateInterface));
+        require(s->interfaces, "oom");
+        strcpy(s->interfaces[0].name, "veth0");
+        strcpy(s->interfaces[0].mode, "auto");
+        strcpy(s->interfaces[1].name, "veth1");
+        strcpy(s->interfaces[1].mode, "generic");
+        s->n_interfaces = 2;
+        return s;
+}
+
+static void check_same_state(const State *a, const State *b, const char *what) {
+        bool slot_seen[PF_MAX_RULES] = {};
+
+        require(a->rules && b->rules, "%s: no rule set", what);
+        check(a->rules->next_id == b->rules->next_id, "%s: next_id %" PRIu32 " vs %" PRIu32,
+              what, a->rules->next_id, b->rules->next_id);
+        check(a->rules->default_action == b->rules->default_action, "%s: default action", what);
+        require(a->rules->n_rules == b->rules->n_rules, "%s: %zu rules vs %zu", what,
+                a->rules->n_rules, b->rules->n_rules);
+
+        for (size_t i = 0; i < a->rules->n_rules; i++) {
+                const Rule *x = a->rules->rules[i], *y = b->rules->rules[i];
+                char bx[PREFIX_STRING_MAX], by[PREFIX_STRING_MAX];
+
+                check(x->id == y->id, "%s: rule %zu id %" PRIu32 " vs %" PRIu32, what, i, x->id, y->id);
+                check(x->action == y->action, "%s: rule %" PRIu32 " action", what, x->id);
+                check(prefix_equal(&x->source, &y->source), "%s: rule %" PRIu32 " source %s vs %s", what,
+                      x->id, prefix_format(&x->source, bx), prefix_format(&y->source, by));
+                check(x->created_usec == y->created_usec, "%s: rule %" PRIu32 " created %" PRIu64 " vs %" PRIu64,
+                      what, x->id, x->created_usec, y->created_usec);
+                check(x->expires_usec == y->expires_usec, "%s: rule %" PRIu32 " expires %" PRIu64 " vs %" PRIu64,
+                      what, x->id, x->expires_usec, y->expires_usec);
+                check(y->slot < PF_MAX_RULES && !slot_seen[y->slot], "%s: rule %" PRIu32 " slot %" PRIu32 " reused",
+                      what, y->id, y->slot);
+                if (y->slot < PF_MAX_RULES)
+                        slot_seen[y->slot] = true;
+        }
+
+        require(a->n_interfaces == b->n_interfaces, "%s: %zu interfaces vs %zu", what,
+                a->n_interfaces, b->n_interfaces);
+        for (size_t i = 0; i < a->n_interfaces; i++) {
+                check(streq(a->interfaces[i].name, b->interfaces[i].name), "%s: interface %zu name", what, i);
+                check(streq(a->interfaces[i].mode, b->interfaces[i].mode), "%s: interface %zu mode", what, i);
+        }
+}
+
+/* Round trips */
+
+static void test_round_trip_string(void) {
+        _cleanup_(state_freep) State *s = make_big_state(42), *loaded = NULL, *again = NULL;
+        _cleanup_free_ char *text = NULL, *text2 = NULL;
+        int r;
+
+        require(s->rules->n_rules > 3000, "only %zu rules", s->rules->n_rules);
+        require(state_to_string(s, &text) == 0, "state_to_string");
+
+        r = state_from_string(text, &loaded);
+        require(r == 0, "state_from_string of our own output: %d", r);
+        check_same_state(s, loaded, "string round trip");
+
+        /* Deterministic: the loaded state serialises to the same bytes. */
+        require(state_to_string(loaded, &text2) == 0, "state_to_string");
+        check(streq(text, text2), "serialisation is not stable");
+
+        /* Every value we chose shows up exactly in the text (not as a double). */
+        for (size_t i = 0; i < ELEMENTSOF(big_values); i++) {
+                char needle[64];
+
+                (void) snprintf(needle, sizeof(needle), "\"created\": %" PRIu64 ",", big_values[i]);
+                check(strstr(text, needle), "%s not found in the output", needle);
+        }
+        check(text[strlen(text) - 1] == '\n', "no final newline");
+
+        /* Loading applies exactly what the file says: the ids given, next-id past the removed ones. */
+        uint32_t last_id = s->rules->rules[s->rules->n_rules - 1]->id;
+        check(loaded->rules->next_id > last_id + 1, "next-id %" PRIu32 " lost the removed rule %" PRIu32,
+              loaded->rules->next_id, last_id + 1);
+        check(rule_set_find(loaded->rules, last_id) != NULL, "rule_set_find on the loaded set");
+
+        /* An empty set keeps its next-id. */
+        State empty = {};
+        require(rule_set_new(&empty.rules) == 0, "oom");
+        empty.rules->next_id = 50;
+        text = (free(text), NULL);
+        require(state_to_string(&empty, &text) == 0, "state_to_string");
+        require(state_from_string(text, &again) == 0, "state_from_string");
+        check(again->rules->n_rules == 0 && again->rules->next_id == 50 && again->n_interfaces == 0,
+              "empty state: %zu rules, next-id %" PRIu32, again->rules->n_rules, again->rules->next_id);
+        rule_set_free(empty.rules);
+}
+
+/* The document has the documented shape, read with json-c on its own. */
+static void test_format_shape(void) {
+        _cleanup_(state_freep) State *s = make_small_state();
+        _cleanup_free_ char *text = NULL;
+        json_object *root, *v, *rules, *rule, *ifaces;
+
+        require(state_to_string(s, &text) == 0, "state_to_string");
+        root = json_tokener_parse(text);
+        require(root, "output is not JSON:\n%s", text);
+
+        check(json_object_object_get_ex(root, "format", &v) && json_object_get_int(v) == 1, "format");
+        check(json_object_object_get_ex(root, "next-id", &v) && json_object_get_int(v) == 4, "next-id");
+        check(json_object_object_get_ex(root, "default-action", &v) &&
+              streq(json_object_get_string(v), "pass"), "default-action");
+        require(json_object_object_get_ex(root, "rules", &rules) && json_object_array_length(rules) == 3, "rules");
+        rule = json_object_array_get_idx(rules, 1);
+        check(json_object_object_get_ex(rule, "id", &v) && json_object_get_int(v) == 2, "rule id");
+        check(json_object_object_get_ex(rule, "action", &v) && streq(json_object_get_string(v), "drop"), "action");
+        check(json_object_object_get_ex(rule, "source", &v) &&
+              streq(json_object_get_string(v), "2001:db8::/64"), "source");
+        check(json_object_object_get_ex(rule, "created", &v) &&
+              json_object_get_int64(v) == 1700000000000001ll, "created");
+        check(json_object_object_get_ex(rule, "expires", &v) &&
+              json_object_get_int64(v) == 1700000000500000ll, "expires");
+        require(json_object_object_get_ex(root, "interfaces", &ifaces) &&
+                json_object_array_length(ifaces) == 2, "interfaces");
+        check(json_object_object_get_ex(json_object_array_get_idx(ifaces, 1), "mode", &v) &&
+              streq(json_object_get_string(v), "generic"), "mode");
+        json_object_put(root);
+}
+
+static void test_save_load(void) {
+        _cleanup_(state_freep) State *s = make_big_state(7), *loaded = NULL, *small = make_small_state();
+        char first[256];
+        struct stat st, st2;
+        char path[4096];
+        int r;
+
+        (void) snprintf(path, sizeof(path), "%s/%s", test_dir, STATE_FILE_NAME);
+        clear_dir(test_dir);
+
+        /* Whatever the umask, the file is 0600. */
+        mode_t old_umask = umask(0);
+        r = state_save(test_dir, s);
+        (void) umask(old_umask);
+        require(r == 0, "state_save: %d", r);
+
+        require(stat(path, &st) == 0, "stat %s: %m", path);
+        check((st.st_mode & 07777) == 0600, "mode %o", (unsigned) (st.st_mode & 07777));
+        check(count_entries(test_dir, first, sizeof(first)) == 1 && streq(first, STATE_FILE_NAME),
+              "save left other files (first: %s)", first);
+
+        r = state_load(test_dir, &loaded);
+        require(r == 0, "state_load: %d", r);
+        check_same_state(s, loaded, "file round trip");
+
+        /* A second save replaces the file (a new inode: it was renamed over). */
+        r = state_save(test_dir, small);
+        require(r == 0, "state_save: %d", r);
+        require(stat(path, &st2) == 0, "stat");
+        check(st.st_ino != st2.st_ino, "the file was rewritten in place, not replaced");
+        check((st2.st_mode & 07777) == 0600, "mode %o", (unsigned) (st2.st_mode & 07777));
+        check(count_entries(test_dir, NULL, 0) == 1, "save left other files");
+        loaded = state_free(loaded);
+        require(state_load(test_dir, &loaded) == 0, "state_load");
+        check_same_state(small, loaded, "second save");
+
+        /* A save that fails leaves the old file as it was and no temporary file. */
+        StateInterface bad = { "eth/0", "auto" };
+        State invalid = { .rules = small->rules, .interfaces = &bad, .n_interfaces = 1 };
+        size_t before_len, after_len;
+        _cleanup_free_ char *before = read_file(test_dir, STATE_FILE_NAME, &before_len);
+
+        log_set_max_level(LOG_CRIT);
+        r = state_save(test_dir, &invalid);
+        log_set_max_level(LOG_INFO);
+        check(r == -EINVAL, "saving an invalid interface name: %d", r);
+        _cleanup_free_ char *after = read_file(test_dir, STATE_FILE_NAME, &after_len);
+        check(before && after && before_len == after_len && memcmp(before, after, before_len) == 0,
+              "a refused save changed the file");
+        check(count_entries(test_dir, NULL, 0) == 1, "a refused save left files behind");
+}
+
+enum {
+        SPOIL_EMPTY_NAME,
+        SPOIL_NAME_WITH_SPACE,
+        SPOIL_UNTERMINATED_NAME,
+        SPOIL_DUPLICATE_INTERFACE,
+        SPOIL_UNKNOWN_MODE,
+        SPOIL_CREATED_TOO_BIG,
+        SPOIL_EXPIRES_TOO_BIG,
+        SPOIL_ID_NOT_BELOW_NEXT_ID,
+        SPOIL_UNKNOWN_ACTION,
+        SPOIL_UNKNOWN_DEFAULT_ACTION,
+        SPOIL_HOST_BITS,
+        SPOIL_BAD_FAMILY,
+        SPOIL_BAD_PREFIXLEN,
+        _SPOIL_MAX,
+};
+
+/* Makes one thing about a valid state invalid; says what. */
+static const char *spoil(State *s, unsigned how) {
+        Rule *first = s->rules->rules[0];
+
+        switch (how) {
+        case SPOIL_EMPTY_NAME:
+                s->interfaces[0].name[0] = '\0';
+                return "empty interface name";
+        case SPOIL_NAME_WITH_SPACE:
+                strcpy(s->interfaces[0].name, "a b");
+                return "interface name with a space";
+        case SPOIL_UNTERMINATED_NAME:
+                memset(s->interfaces[0].name, 'a', sizeof(s->interfaces[0].name));
+                return "unterminated interface name";
+        case SPOIL_DUPLICATE_INTERFACE:
+                strcpy(s->interfaces[1].name, s->interfaces[0].name);
+                return "interface listed twice";
+        case SPOIL_UNKNOWN_MODE:
+                strcpy(s->interfaces[0].mode, "fast");
+                return "unknown mode";
+        case SPOIL_CREATED_TOO_BIG:
+                first->created_usec = (uint64_t) INT64_MAX + 1;
+                return "created past INT64_MAX";
+        case SPOIL_EXPIRES_TOO_BIG:
+                first->expires_usec = UINT64_MAX;
+                return "expires past INT64_MAX";
+        case SPOIL_ID_NOT_BELOW_NEXT_ID:
+                s->rules->next_id = s->rules->rules[s->rules->n_rules - 1]->id;
+                return "id not below next-id";
+        case SPOIL_UNKNOWN_ACTION:
+                first->action = (enum pf_action) 7;
+                return "unknown action";
+        case SPOIL_UNKNOWN_DEFAULT_ACTION:
+                s->rules->default_action = (enum pf_action) 7;
+                return "unknown default action";
+        case SPOIL_HOST_BITS:
+                first->source.addr[3] = 1;      /* 192.0.2.1/24 */
+                return "host bits set in a source";
+        case SPOIL_BAD_FAMILY:
+                first->source.family = AF_UNSPEC;
+                return "source of no family";
+        case SPOIL_BAD_PREFIXLEN:
+                first->source.prefixlen = 33;
+                return "source /33";
+        default:
+                abort();
+        }
+}
+
+static void test_save_failures(void) {
+        _cleanup_(state_freep) State *s = make_small_state();
+        char path[4096], missing[4096];
+        int r;
+
+        clear_dir(test_dir);
+        log_set_max_level(LOG_CRIT);
+
+        /* The rename fails (state.json is a non-empty folder): the temporary file goes away. */
+        (void) snprintf(path, sizeof(path), "%s/%s", test_dir, STATE_FILE_NAME);
+        require(mkdir(path, 0700) == 0, "mkdir");
+        write_file(path, "keep", "x", 1);
+        r = state_save(test_dir, s);
+        check(r < 0, "save over a folder succeeded");
+        check(count_entries(test_dir, NULL, 0) == 1, "a failed save left a temporary file");
+        rm_rf(path);
+
+        (void) snprintf(missing, sizeof(missing), "%s/does-not-exist", test_dir);
+        r = state_save(missing, s);
+        check(r == -ENOENT, "save into a missing folder: %d", r);
+
+        /* Never write what we would refuse to read. */
+        for (unsigned i = 0; i < _SPOIL_MAX; i++) {
+                _cleanup_(state_freep) State *spoilt = make_small_state();
+                _cleanup_free_ char *text = NULL;
+                const char *what = spoil(spoilt, i);
+
+                r = state_to_string(spoilt, &text);
+                check(r == -EINVAL && !text, "%s: state_to_string gave %d", what, r);
+                r = state_save(test_dir, spoilt);
+                check(r == -EINVAL, "%s: state_save gave %d", what, r);
+                check(count_entries(test_dir, NULL, 0) == 0, "%s: a refused save left files", what);
+        }
+
+        log_set_max_level(LOG_INFO);
+}
+
+/* Refusal */
+
+/* Loads bytes as a file: must give -EBADMSG, leave no state.json and one corrupt file with those bytes. */
+static void check_refused_file(const char *what, const char *data, size_t len) {
+        State *state = SENTINEL;
+        char aside[256] = "";
+        size_t aside_len = 0;
+        int r;
+
+        clear_dir(test_dir);
+        write_file(test_dir, STATE_FILE_NAME, data, len);
+
+        r = state_load(test_dir, &state);
+        check(r == -EBADMSG, "%s: state_load gave %d", what, r);
+        check(state == SENTINEL, "%s: result written on failure", what);
+        if (state != SENTINEL)
+                state_free(state);
+
+        check(count_entries(test_dir, aside, sizeof(aside)) == 1, "%s: not exactly one file left", what);
+        check(strncmp(aside, CORRUPT_PREFIX, strlen(CORRUPT_PREFIX)) == 0 &&
+              strspn(aside + strlen(CORRUPT_PREFIX), "0123456789") == strlen(aside + strlen(CORRUPT_PREFIX)) &&
+              strlen(aside) > strlen(CORRUPT_PREFIX),
+              "%s: moved to \"%s\"", what, aside);
+
+        _cleanup_free_ char *moved = read_file(test_dir, aside, &aside_len);
+        check(moved && aside_len == len && memcmp(moved, data, len) == 0, "%s: moved file differs", what);
+}
+
+static void check_refused(const char *what, const char *text) {
+        State *state = SENTINEL;
+        int r;
+
+        r = state_from_string(text, &state);
+        check(r == -EBADMSG, "%s: state_from_string gave %d for:\n%s", what, r, text);
+        check(state == SENTINEL, "%s: result written on failure", what);
+        if (state != SENTINEL)
+                state_free(state);
+
+        check_refused_file(what, text, strlen(text));
+}
+
+static void check_accepted(const char *what, const char *text) {
+        _cleanup_(state_freep) State *state = NULL;
+        int r;
+
+        r = state_from_string(text, &state);
+        check(r == 0 && state, "%s: refused (%d):\n%s", what, r, text);
+}
+
+#define DOC(format, next_id, default_action, rules, interfaces)                 \
+        "{\"format\": " format ", \"next-id\": " next_id                        \
+        ", \"default-action\": " default_action ", \"rules\": " rules           \
+        ", \"interfaces\": " interfaces "}"
+#define RULE(id, action, source, created, expires)                              \
+        "{\"id\": " id ", \"action\": " action ", \"source\": " source          \
+        ", \"created\": " created ", \"expires\": " expires "}"
+#define IFACE(name, mode) "{\"name\": " name ", \"mode\": " mode "}"
+
+#define GOOD_RULE RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")
+#define GOOD_IFACE IFACE("\"eth0\"", "\"auto\"")
+#define WITH_RULE(rule) DOC("1", "10", "\"pass\"", "[" rule "]", "[]")
+#define WITH_RULES(rules) DOC("1", "10", "\"pass\"", rules, "[]")
+#define WITH_IFACE(iface) DOC("1", "10", "\"pass\"", "[]", "[" iface "]")
+#define WITH_IFACES(ifaces) DOC("1", "10", "\"pass\"", "[]", ifaces)
+#define GOOD_DOC DOC("1", "10", "\"pass\"", "[" GOOD_RULE "]", "[" GOOD_IFACE "]")
+
+static const struct {
+        const char *what;
+        const char *text;
+} accepted_cases[] = {
+        { "the model document",         GOOD_DOC },
+        { "empty",                      DOC("1", "1", "\"drop\"", "[]", "[]") },
+        { "whitespace around",          " \n\t" GOOD_DOC "\n\n " },
+        { "keys in another order",      "{\"interfaces\": [], \"rules\": [], \"default-action\": \"pass\", "
+                                        "\"next-id\": 1, \"format\": 1}" },
+        { "created INT64_MAX",          WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "9223372036854775807", "9223372036854775807")) },
+        { "largest id",                 DOC("1", "4294967295", "\"pass\"", "[" RULE("4294967294", "\"pass\"", "\"::/0\"", "0", "0") "]", "[]") },
+        { "IPv6 and mapped sources",    WITH_RULES("[" RULE("1", "\"drop\"", "\"2001:db8::/32\"", "0", "0") ", "
+                                                   RULE("2", "\"drop\"", "\"::ffff:192.0.2.1\"", "0", "0") "]") },
+        { "non-canonical source",       WITH_RULE(RULE("1", "\"drop\"", "\"2001:DB8:0::1/128\"", "0", "0")) },
+        { "ids out of order",           WITH_RULES("[" RULE("5", "\"drop\"", "\"192.0.2.5\"", "0", "0") ", "
+                                                   RULE("2", "\"drop\"", "\"192.0.2.2\"", "0", "0") "]") },
+        { "15-character name",          WITH_IFACE(IFACE("\"abcdefghijklmno\"", "\"generic\"")) },
+        { "native mode",                WITH_IFACE(IFACE("\"veth-pf.0\"", "\"native\"")) },
+};
+
+static const struct {
+        const char *what;
+        const char *text;
+} refused_cases[] = {
+        /* Not our document at all. */
+        { "empty",                      "" },
+        { "blank",                      " \n" },
+        { "garbage",                    "x" },
+        { "binary garbage",             "\x01\x02\x03\xff" },
+        { "null",                       "null" },
+        { "true",                       "true" },
+        { "number",                     "42 " },
+        { "string",                     "\"state\"" },
+        { "array",                      "[]" },
+        { "empty object",               "{}" },
+        { "open brace",                 "{" },
+        { "close brace",                "}" },
+        { "unterminated",               "{\"format\": 1" },
+        { "trailing garbage",           GOOD_DOC "x" },
+        { "two documents",              GOOD_DOC "{}" },
+        { "trailing array",             GOOD_DOC "[]" },
+        { "byte order mark",            "\xef\xbb\xbf" GOOD_DOC },
+        { "comment",                    "/* state */" GOOD_DOC },
+        { "trailing comma",             "{\"format\": 1, \"next-id\": 1, \"default-action\": \"pass\", "
+                                        "\"rules\": [], \"interfaces\": [],}" },
+        { "invalid UTF-8",              WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\xff\"", "1", "0")) },
+
+        /* Top level. */
+        { "format 2",                   DOC("2", "10", "\"pass\"", "[]", "[]") },
+        { "format 0",                   DOC("0", "10", "\"pass\"", "[]", "[]") },
+        { "format as string",           DOC("\"1\"", "10", "\"pass\"", "[]", "[]") },
+        { "format as double",           DOC("1.0", "10", "\"pass\"", "[]", "[]") },
+        { "format negative",            DOC("-1", "10", "\"pass\"", "[]", "[]") },
+        { "format true",                DOC("true", "10", "\"pass\"", "[]", "[]") },
+        { "format null",                DOC("null", "10", "\"pass\"", "[]", "[]") },
+        { "format 1e0",                 DOC("1e0", "10", "\"pass\"", "[]", "[]") },
+        { "no format",                  "{\"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "no next-id",                 "{\"format\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "no default-action",          "{\"format\": 1, \"next-id\": 1, \"rules\": [], \"interfaces\": []}" },
+        { "no rules",                   "{\"format\": 1, \"next-id\": 1, \"default-action\": \"pass\", \"interfaces\": []}" },
+        { "no interfaces",              "{\"format\": 1, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": []}" },
+        { "unknown top-level key",      "{\"format\": 1, \"next-id\": 1, \"default-action\": \"pass\", "
+                                        "\"rules\": [], \"interfaces\": [], \"sets\": []}" },
+        { "next-id 0",                  DOC("1", "0", "\"pass\"", "[]", "[]") },
+        { "next-id negative",           DOC("1", "-1", "\"pass\"", "[]", "[]") },
+        { "next-id past 32 bits",       DOC("1", "4294967296", "\"pass\"", "[]", "[]") },
+        { "next-id as string",          DOC("1", "\"5\"", "\"pass\"", "[]", "[]") },
+        { "next-id as double",          DOC("1", "5.5", "\"pass\"", "[]", "[]") },
+        { "next-id 1e3",                DOC("1", "1e3", "\"pass\"", "[]", "[]") },
+        { "next-id past 64 bits",       DOC("1", "18446744073709551616", "\"pass\"", "[]", "[]") },
+        { "next-id null",               DOC("1", "null", "\"pass\"", "[]", "[]") },
+        { "default reject",             DOC("1", "10", "\"reject\"", "[]", "[]") },
+        { "default empty",              DOC("1", "10", "\"\"", "[]", "[]") },
+        { "default upper case",         DOC("1", "10", "\"PASS\"", "[]", "[]") },
+        { "default with space",         DOC("1", "10", "\"drop \"", "[]", "[]") },
+        { "default with NUL",           DOC("1", "10", "\"drop\\u0000\"", "[]", "[]") },
+        { "default as number",          DOC("1", "10", "1", "[]", "[]") },
+        { "default null",               DOC("1", "10", "null", "[]", "[]") },
+        { "default as array",           DOC("1", "10", "[\"drop\"]", "[]", "[]") },
+
+        /* Rules. */
+        { "rules as object",            WITH_RULES("{}") },
+        { "rules null",                 WITH_RULES("null") },
+        { "rules as string",            WITH_RULES("\"[]\"") },
+        { "rule as number",             WITH_RULES("[1]") },
+        { "rule as array",              WITH_RULES("[[]]") },
+        { "rule null",                  WITH_RULES("[null]") },
+        { "rule empty",                 WITH_RULES("[{}]") },
+        { "id 0",                       WITH_RULE(RULE("0", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id negative",                WITH_RULE(RULE("-1", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id as string",               WITH_RULE(RULE("\"1\"", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id as double",               WITH_RULE(RULE("1.0", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id equal to next-id",        WITH_RULE(RULE("10", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id above next-id",           WITH_RULE(RULE("11", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id past 32 bits",            WITH_RULE(RULE("4294967297", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id null",                    WITH_RULE(RULE("null", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "id true",                    WITH_RULE(RULE("true", "\"drop\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "duplicate ids",              WITH_RULES("[" GOOD_RULE ", " GOOD_RULE "]") },
+        { "duplicate ids apart",        WITH_RULES("[" GOOD_RULE ", " RULE("2", "\"drop\"", "\"192.0.2.2\"", "0", "0")
+                                                   ", " RULE("1", "\"pass\"", "\"192.0.2.1\"", "0", "0") "]") },
+        { "action reject",              WITH_RULE(RULE("1", "\"reject\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "action upper case",          WITH_RULE(RULE("1", "\"DROP\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "action empty",               WITH_RULE(RULE("1", "\"\"", "\"192.0.2.0/24\"", "1", "0")) },
+        { "action as number",           WITH_RULE(RULE("1", "1", "\"192.0.2.0/24\"", "1", "0")) },
+        { "action null",                WITH_RULE(RULE("1", "null", "\"192.0.2.0/24\"", "1", "0")) },
+        { "source with host bits",      WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.1/24\"", "1", "0")) },
+        { "source /33",                 WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/33\"", "1", "0")) },
+        { "source /129",                WITH_RULE(RULE("1", "\"drop\"", "\"::/129\"", "1", "0")) },
+        { "source empty",               WITH_RULE(RULE("1", "\"drop\"", "\"\"", "1", "0")) },
+        { "source 1.2.3",               WITH_RULE(RULE("1", "\"drop\"", "\"1.2.3\"", "1", "0")) },
+        { "source with space",          WITH_RULE(RULE("1", "\"drop\"", "\" 192.0.2.0/24\"", "1", "0")) },
+        { "source with NUL",            WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\\u0000x\"", "1", "0")) },
+        { "source with zone",           WITH_RULE(RULE("1", "\"drop\"", "\"fe80::1%eth0\"", "1", "0")) },
+        { "source as number",           WITH_RULE(RULE("1", "\"drop\"", "3221225984", "1", "0")) },
+        { "source null",                WITH_RULE(RULE("1", "\"drop\"", "null", "1", "0")) },
+        { "created negative",           WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "-1", "0")) },
+        { "created INT64_MIN",          WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "-9223372036854775808", "0")) },
+        { "created below INT64_MIN",    WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "-9223372036854775809", "0")) },
+        { "created INT64_MAX + 1",      WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "9223372036854775808", "0")) },
+        { "created UINT64_MAX",         WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "18446744073709551615", "0")) },
+        { "created past 64 bits",       WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "18446744073709551616", "0")) },
+        { "created huge",               WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "99999999999999999999999999", "0")) },
+        { "created as double",          WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "1.5", "0")) },
+        { "created 1e6",                WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "1e6", "0")) },
+        { "created NaN",                WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "NaN", "0")) },
+        { "created as string",          WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "\"123\"", "0")) },
+        { "created null",               WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "null", "0")) },
+        { "expires negative",           WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "1", "-5")) },
+        { "expires as double",          WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "1", "0.0")) },
+        { "expires false",              WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\"", "1", "false")) },
+        { "rule without id",            WITH_RULES("[{\"action\": \"drop\", \"source\": \"192.0.2.0/24\", \"created\": 1, \"expires\": 0}]") },
+        { "rule without action",        WITH_RULES("[{\"id\": 1, \"source\": \"192.0.2.0/24\", \"created\": 1, \"expires\": 0}]") },
+        { "rule without source",        WITH_RULES("[{\"id\": 1, \"action\": \"drop\", \"created\": 1, \"expires\": 0}]") },
+        { "rule without created",       WITH_RULES("[{\"id\": 1, \"action\": \"drop\", \"source\": \"192.0.2.0/24\", \"expires\": 0}]") },
+        { "rule without expires",       WITH_RULES("[{\"id\": 1, \"action\": \"drop\", \"source\": \"192.0.2.0/24\", \"created\": 1}]") },
+        { "rule with unknown key",      WITH_RULES("[{\"id\": 1, \"action\": \"drop\", \"source\": \"192.0.2.0/24\", "
+                                                   "\"created\": 1, \"expires\": 0, \"destination\": \"192.0.2.0/24\"}]") },
+        { "a bad rule after good ones", WITH_RULES("[" GOOD_RULE ", " RULE("2", "\"drop\"", "\"192.0.2.2\"", "0", "0")
+                                                   ", " RULE("3", "\"drop\"", "\"192.0.2.3/24\"", "0", "0") "]") },
+
+        /* Interfaces. */
+        { "interfaces as object",       WITH_IFACES("{}") },
+        { "interfaces null",            WITH_IFACES("null") },
+        { "interface as string",        WITH_IFACES("[\"eth0\"]") },
+        { "interface null",             WITH_IFACES("[null]") },
+        { "interface empty",            WITH_IFACES("[{}]") },
+        { "name empty",                 WITH_IFACE(IFACE("\"\"", "\"auto\"")) },
+        { "name with slash",            WITH_IFACE(IFACE("\"a/b\"", "\"auto\"")) },
+        { "name with space",            WITH_IFACE(IFACE("\"eth 0\"", "\"auto\"")) },
+        { "name with tab",              WITH_IFACE(IFACE("\"eth\\t0\"", "\"auto\"")) },
+        { "name with newline",          WITH_IFACE(IFACE("\"eth0\\n\"", "\"auto\"")) },
+        { "name with colon",            WITH_IFACE(IFACE("\"eth0:1\"", "\"auto\"")) },
+        { "name 16 characters",         WITH_IFACE(IFACE("\"abcdefghijklmnop\"", "\"auto\"")) },
+        { "name very long",             WITH_IFACE(IFACE("\"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\"", "\"auto\"")) },
+        { "name .",                     WITH_IFACE(IFACE("\".\"", "\"auto\"")) },
+        { "name ..",                    WITH_IFACE(IFACE("\"..\"", "\"auto\"")) },
+        { "name with NUL",              WITH_IFACE(IFACE("\"eth\\u00000\"", "\"auto\"")) },
+        { "name as number",             WITH_IFACE(IFACE("42", "\"auto\"")) },
+        { "name null",                  WITH_IFACE(IFACE("null", "\"auto\"")) },
+        { "mode fast",                  WITH_IFACE(IFACE("\"eth0\"", "\"fast\"")) },
+        { "mode skb",                   WITH_IFACE(IFACE("\"eth0\"", "\"skb\"")) },
+        { "mode empty",                 WITH_IFACE(IFACE("\"eth0\"", "\"\"")) },
+        { "mode upper case",            WITH_IFACE(IFACE("\"eth0\"", "\"AUTO\"")) },
+        { "mode as number",             WITH_IFACE(IFACE("\"eth0\"", "1")) },
+        { "mode null",                  WITH_IFACE(IFACE("\"eth0\"", "null")) },
+        { "interface without mode",     WITH_IFACES("[{\"name\": \"eth0\"}]") },
+        { "interface without name",     WITH_IFACES("[{\"mode\": \"auto\"}]") },
+        { "interface with unknown key", WITH_IFACES("[{\"name\": \"eth0\", \"mode\": \"auto\", \"index\": 2}]") },
+        { "interface listed twice",     WITH_IFACES("[" GOOD_IFACE ", " IFACE("\"eth0\"", "\"native\"") "]") },
+};
+
+static void test_accepted(void) {
+        for (size_t i = 0; i < ELEMENTSOF(accepted_cases); i++)
+                check_accepted(accepted_cases[i].what, accepted_cases[i].text);
+}
+
+static void test_refused(void) {
+        log_set_max_level(LOG_CRIT);
+        for (size_t i = 0; i < ELEMENTSOF(refused_cases); i++)
+                check_refused(refused_cases[i].what, refused_cases[i].text);
+        log_set_max_level(LOG_INFO);
+}
+
+/* Documents only a file can hold. */
+static void test_refused_files(void) {
+        static const char with_nul[] = "{\"format\": 1, \0\"next-id\": 1}";
+        char path[4096];
+        State *state = SENTINEL;
+        int r;
+
+        log_set_max_level(LOG_CRIT);
+
+        check_refused_file("NUL byte", with_nul, sizeof(with_nul) - 1);
+
+        /* A valid document followed by a NUL and more: json-c would stop at the NUL. */
+        char buf[sizeof(GOOD_DOC) + 8];
+        memcpy(buf, GOOD_DOC, sizeof(GOOD_DOC));        /* with its NUL */
+        memcpy(buf + sizeof(GOOD_DOC), "garbage", 7);
+        check_refused_file("NUL after a valid document", buf, sizeof(GOOD_DOC) + 7);
+        /* What a crash can leave: the document, then zeros. */
+        memset(buf + sizeof(GOOD_DOC) - 1, 0, 9);
+        check_refused_file("one NUL after a valid document", buf, sizeof(GOOD_DOC));
+        check_refused_file("zeros after a valid document", buf, sizeof(GOOD_DOC) + 7);
+        memset(buf, 0, sizeof(buf));
+        check_refused_file("only zeros", buf, sizeof(buf));
+
+        /* state.json that is not a regular file. */
+        clear_dir(test_dir);
+        (void) snprintf(path, sizeof(path), "%s/%s", test_dir, STATE_FILE_NAME);
+        require(mkdir(path, 0700) == 0, "mkdir");
+        r = state_load(test_dir, &state);
+        check(r == -EBADMSG && state == SENTINEL, "state.json as a folder: %d", r);
+        check(access(path, F_OK) < 0, "the folder was not moved aside");
+
+        /* Too many rules. */
+        for (unsigned n = PF_MAX_RULES; n <= PF_MAX_RULES + 1; n++) {
+                _cleanup_free_ char *doc = NULL;
+                size_t size = 0;
+                FILE *f = open_memstream(&doc, &size);
+
+                require(f, "open_memstream");
+                fprintf(f, "{\"format\": 1, \"next-id\": %u, \"default-action\": \"pass\", \"rules\": [", n + 1);
+                for (unsigned id = 1; id <= n; id++)
+                        fprintf(f, "%s{\"id\": %u, \"action\": \"drop\", \"source\": \"10.%u.%u.0/24\", "
+                                "\"created\": 1, \"expires\": 0}", id > 1 ? ", " : "", id, id / 256, id % 256);
+                fprintf(f, "], \"interfaces\": []}");
+                require(fclose(f) == 0, "fclose");
+
+                if (n <= PF_MAX_RULES)
+                        check_accepted("PF_MAX_RULES rules", doc);
+                else
+                        check_refused("PF_MAX_RULES + 1 rules", doc);
+        }
+
+        log_set_max_level(LOG_INFO);
+}
+
+static void test_missing(void) {
+        State *state = SENTINEL;
+        char missing[4096];
+        int r;
+
+        clear_dir(test_dir);
+        r = state_load(test_dir, &state);
+        check(r == -ENOENT && state == SENTINEL, "no state.json: %d", r);
+
+        (void) snprintf(missing, sizeof(missing), "%s/does-not-exist", test_dir);
+        r = state_load(missing, &state);
+        check(r == -ENOENT && state == SENTINEL, "no state folder: %d", r);
+        check(count_entries(test_dir, NULL, 0) == 0, "a missing file created something");
+}
+
+/* Cut a valid file at every byte: each prefix is refused and moved aside. */
+static void test_truncated(void) {
+        _cleanup_(state_freep) State *s = make_small_state();
+        _cleanup_free_ char *text = NULL;
+        size_t end;
+
+        require(state_to_string(s, &text) == 0, "state_to_string");
+        /* Dropping only the final newline leaves a valid document. */
+        end = strlen(text);
+        while (end > 0 && strchr(" \n", text[end - 1]))
+                end--;
+        require(end > 100, "document too short: %zu", end);
+
+        log_set_max_level(LOG_CRIT);
+        for (size_t len = 0; len < end; len++) {
+                char what[64];
+                State *state = SENTINEL;
+                _cleanup_free_ char *part = strndup(text, len);
+
+                require(part, "oom");
+                (void) snprintf(what, sizeof(what), "truncated to %zu of %zu bytes", len, end);
+                check(state_from_string(part, &state) == -EBADMSG && state == SENTINEL, "%s", what);
+                check_refused_file(what, text, len);
+        }
+        log_set_max_level(LOG_INFO);
+
+        /* The big one, from memory, at many points. */
+        _cleanup_(state_freep) State *big = make_big_state(99);
+        _cleanup_free_ char *big_text = NULL;
+
+        require(state_to_string(big, &big_text) == 0, "state_to_string");
+        end = strlen(big_text) - 1;
+        log_set_max_level(LOG_CRIT);
+        for (size_t len = 0; len < end; len += len < 200 || len > end - 200 ? 1 : 997) {
+                State *state = SENTINEL;
+                char saved = big_text[len];
+                int r;
+
+                big_text[len] = '\0';
+                r = state_from_string(big_text, &state);
+                big_text[len] = saved;
+                check(r == -EBADMSG && state == SENTINEL, "big document truncated to %zu: %d", len, r);
+        }
+        log_set_max_level(LOG_INFO);
+}
+
+/* Corrupt loads in a row each keep their own copy; the log says why. */
+static void test_moved_aside_log(void) {
+        char log_path[4096];
+        int saved_stderr, log_fd;
+        size_t log_len = 0;
+        int r;
+
+        clear_dir(test_dir);
+
+        (void) snprintf(log_path, sizeof(log_path), "%s.log", test_dir);
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        require(log_fd >= 0, "open %s: %m", log_path);
+        fflush(stderr);
+        saved_stderr = dup(STDERR_FILENO);
+        require(saved_stderr >= 0 && dup2(log_fd, STDERR_FILENO) >= 0, "dup2");
+
+        for (unsigned i = 0; i < 5; i++) {
+                State *state = SENTINEL;
+
+                write_file(test_dir, STATE_FILE_NAME, "{\"format\": 1", strlen("{\"format\": 1"));
+                r = state_load(test_dir, &state);
+                check(r == -EBADMSG, "load %u: %d", i, r);
+        }
+
+        fflush(stderr);
+        require(dup2(saved_stderr, STDERR_FILENO) >= 0, "dup2");
+        close(saved_stderr);
+        close(log_fd);
+
+        check(count_entries(test_dir, NULL, 0) == 5, "5 corrupt loads left %zu files, want 5",
+              count_entries(test_dir, NULL, 0));
+
+        _cleanup_free_ char *log = read_file("/", log_path + 1, &log_len);
+        require(log, "no log");
+        check(strstr(log, "corrupt") && strstr(log, "truncated") && strstr(log, CORRUPT_PREFIX),
+              "the log does not say what and why:\n%s", log);
+        printf("log line for a corrupt file: %.*s", (int) strcspn(log, "\n") + 1, log);
+        (void) unlink(log_path);
+}
+
+int main(void) {
+        require(mkdtemp(test_dir), "mkdtemp: %m");
+        atexit(cleanup_test_dir);
+
+        test_round_trip_string();
+        test_format_shape();
+        test_save_load();
+        test_save_failures();
+        test_accepted();
+        test_refused();
+        test_refused_files();
+        test_missing();
+        test_truncated();
+        test_moved_aside_log();
+
+        printf("%zu accepted and %zu refused documents\n", ELEMENTSOF(accepted_cases), ELEMENTSOF(refused_cases));
+        return test_exit_status("test-state");
+}
