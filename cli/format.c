@@ -74,6 +74,16 @@ const char *format_timespan_sec(char *buf, size_t size, uint64_t sec) {
                 return buf;
         buf[0] = '\0';
 
+        /* Round to the smallest unit that will be shown, so that 1d 1h 59m 57s reads "1d 2h". */
+        for (size_t i = 0; i + 1 < ELEMENTSOF(duration_units); i++)
+                if (sec >= duration_units[i].seconds) {
+                        uint64_t unit = duration_units[i + 1].seconds, rounded;
+
+                        if (!__builtin_add_overflow(sec, unit / 2, &rounded))
+                                sec = rounded - rounded % unit;
+                        break;
+                }
+
         for (size_t i = 0; i < ELEMENTSOF(duration_units) && shown < 2; i++) {
                 uint64_t count = sec / duration_units[i].seconds;
 

@@ -25,7 +25,7 @@
  */
 int parse_duration_sec(const char *s, uint64_t *ret_sec);
 
-/* "2d 3h", "9m 58s", "45s", "0s": at most the two most significant units, rounded down. */
+/* "2d 3h", "9m 58s", "45s", "0s": the two most significant units at most, rounded to the nearest of the second. */
 const char *format_timespan_sec(char *buf, size_t size, uint64_t sec);
 
 /* "512B", "1.5K", "23.4M", "2.0G" (powers of 1024, one decimal, rounded down). */

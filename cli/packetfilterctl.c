@@ -251,8 +251,8 @@ static const Verb *verb_find(const char *name) {
 }
 
 static int dispatch_verb(int argc, char *argv[]) {
-        _cleanup_(polkit_agent_closep) int agent = 0;
         const Verb *verb;
+        int r;
 
         if (argc <= 0)
                 return cli_usage_error("Missing command.");
@@ -275,7 +275,9 @@ static int dispatch_verb(int argc, char *argv[]) {
         if ((verb->flags & VERB_CHANGES) && arg_ask_password && !arg_host)
                 (void) polkit_agent_open();
 
-        return verb->run(argc, argv);
+        r = verb->run(argc, argv);
+        polkit_agent_close();
+        return r;
 }
 
 int main(int argc, char *argv[]) {

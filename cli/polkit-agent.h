@@ -6,12 +6,7 @@
  */
 #pragma once
 
-#include "macro.h"
-
-/* Starts pkttyagent when it can help: on a terminal, not root, local bus, and installed. */
+/* Starts pkttyagent if it can help: on a terminal, not root, installed. Local buses only: the caller decides. */
 int polkit_agent_open(void);
+/* Stops the agent, if one was started. */
 void polkit_agent_close(void);
-
-static inline void polkit_agent_closep(int *unused) {
-        polkit_agent_close();
-}

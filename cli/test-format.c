@@ -83,11 +83,19 @@ static void test_format_timespan(void) {
                 { 61,           "1m 1s" },
                 { 598,          "9m 58s" },
                 { 3600,         "1h" },
-                { 3605,         "1h" },         /* two units only when adjacent */
+                { 3605,         "1h" },         /* rounded to the minute */
+                { 3631,         "1h 1m" },
+                { 3599,         "59m 59s" },
+                { 86399,        "1d" },         /* 23h 59m 59s, rounded to the hour */
+                { 93597,        "1d 2h" },
+                { 91800,        "1d 2h" },      /* half an hour rounds up */
+                { 91799,        "1d 1h" },
                 { 5400,         "1h 30m" },
                 { 86400,        "1d" },
                 { 183600,       "2d 3h" },
                 { 172805,       "2d" },
+                { 176400,       "2d 1h" },
+                { 180000,       "2d 2h" },
                 { UINT64_MAX,   "213503982334601d 7h" },
         };
 

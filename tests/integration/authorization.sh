@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # polkit decides: an unprivileged user is refused every change (AccessDenied or
 # InteractiveAuthorizationRequired) and nothing changes; a user in a group that
-# a polkit rule grants is allowed; root is allowed; reads are open to everyone.
+# a polkit rule grants is allowed; root is allowed; reads are open to everyone;
+# only root may own the bus name.
 source "${PF_SOURCE_DIR:-$(dirname "$(readlink -f "$0")")/../..}/tests/lib/sandbox.sh"
 
 REFUSED='^org\.freedesktop\.DBus\.Error\.(AccessDenied|InteractiveAuthorizationRequired)$'
@@ -41,6 +42,15 @@ status=0
 output=$(sandbox_run_as "$SANDBOX_TEST_USER" "$ctl" block 192.0.2.52 2>&1 </dev/null) || status=$?
 check_eq "exit status of packetfilterctl block as $SANDBOX_TEST_USER" 1 "$status"
 ok "packetfilterctl says: $output"
+
+step "the bus policy lets only root own $PF_BUS_NAME"
+status=0
+output=$(sandbox_run_as "$SANDBOX_TEST_USER" dbus-send --system --print-reply --dest=org.freedesktop.DBus \
+        /org/freedesktop/DBus org.freedesktop.DBus.RequestName string:"$PF_BUS_NAME" uint32:0 2>&1) || status=$?
+[ "$status" != 0 ] && [[ $output == *AccessDenied* ]] ||
+        fail "RequestName($PF_BUS_NAME) as $SANDBOX_TEST_USER was not denied: $output"
+ok "RequestName as $SANDBOX_TEST_USER denied"
+check_eq "owner of $PF_BUS_NAME" "$SANDBOX_DAEMON_PID" "$(sandbox_name_owner_pid "$PF_BUS_NAME")"
 
 step "nothing changed"
 check_eq "rules" "$rules_before" "$(pf_call_json ListRules | pf_json rule-sources)"

@@ -196,7 +196,7 @@ sandbox__teardown() {
                 done <"$dir/netns"
         fi
 
-        sandbox__kill_recorded "$dir/bus.pid"
+        sandbox__kill_recorded "$dir/bus.pid" "$dir/notify.pid"
 }
 
 sandbox__print_log() {
@@ -229,6 +229,7 @@ sandbox_cleanup() {
                 sandbox__print_log "$SANDBOX_DIR/daemon.log" "packetfilterd log" 300
                 sandbox__print_log "$SANDBOX_DIR/polkitd.log" "polkitd log" 60
                 sandbox__print_log "$SANDBOX_DIR/bus.log" "dbus-daemon log" 30
+                sandbox__print_log "$SANDBOX_DIR/notify.log" "sd_notify messages since the last start" 20
         fi
         sandbox_teardown
         exit "$status"
@@ -403,15 +404,29 @@ sandbox_mount_bpffs() {
         sandbox_log "bpffs at $SANDBOX_BPFFS"
 }
 
+# A stand-in for systemd's notification socket, kept across daemon restarts:
+# every sd_notify() message lands, one assignment per line, in notify.log.
+sandbox__start_notify_listener() {
+        sandbox__recorded_pid "$SANDBOX_DIR/notify.pid" >/dev/null && return 0
+        python3 "$PF_LIB_DIR/notify-listener.py" "$SANDBOX_DIR/notify.sock" "$SANDBOX_DIR/notify.log" \
+                >>"$SANDBOX_DIR/notify.err" 2>&1 </dev/null &
+        sandbox__record_pid "$!" "$SANDBOX_DIR/notify.pid"
+        sandbox_wait 5 "the notification socket" test -S "$SANDBOX_DIR/notify.sock" ||
+                fail "notify-listener.py did not start: $(cat "$SANDBOX_DIR/notify.err")"
+}
+
 # Starts packetfilterd in the fw namespace (same mount namespace as ours, so
-# it sees the bpffs) and waits until it owns its bus name, which it requests
-# only once saved state is applied. Its config file ($SANDBOX_DIR/packetfilterd.conf)
+# it sees the bpffs) with NOTIFY_SOCKET set, and waits until it both owns its
+# bus name and has sent READY=1 (in that order: READY=1 means saved state is
+# applied and the name is owned). Its config file ($SANDBOX_DIR/packetfilterd.conf)
 # is absent unless a test writes it first. Extra arguments go to the daemon.
 sandbox_start_daemon() {
-        local pid
+        local pid ready=no
         mkdir -p "$SANDBOX_DIR/state"
+        sandbox__start_notify_listener
+        : >"$SANDBOX_DIR/notify.log"
         printf -- '----- packetfilterd starting at %s -----\n' "$(date +%T.%3N)" >>"$SANDBOX_DIR/daemon.log"
-        nsenter --net="/run/netns/$SANDBOX_FW_NS" -- "$PF_DAEMON" \
+        NOTIFY_SOCKET=$SANDBOX_DIR/notify.sock nsenter --net="/run/netns/$SANDBOX_FW_NS" -- "$PF_DAEMON" \
                 --state-dir "$SANDBOX_DIR/state" \
                 --bpffs-dir "$SANDBOX_BPFFS/packetfilter" \
                 --config "$SANDBOX_DIR/packetfilterd.conf" \
@@ -422,17 +437,26 @@ sandbox_start_daemon() {
         SANDBOX_DAEMON_PID=$pid
 
         local deadline=$(($(date +%s) + 20))
-        while [ "$(sandbox_name_owner_pid "$PF_BUS_NAME")" != "$pid" ]; do
+        while :; do
+                # READY=1 first, then the owner: a daemon that owns the name
+                # before notifying can never fail this; one that notifies too
+                # early is caught unless it wins the race to the name.
+                grep -qx READY=1 "$SANDBOX_DIR/notify.log" && ready=yes
+                if [ "$(sandbox_name_owner_pid "$PF_BUS_NAME")" = "$pid" ]; then
+                        [ "$ready" = yes ] && break
+                elif [ "$ready" = yes ]; then
+                        fail "packetfilterd sent READY=1 before owning $PF_BUS_NAME"
+                fi
                 if ! sandbox__alive "$pid"; then
                         local status=0
                         wait "$pid" || status=$?
-                        fail "packetfilterd exited with status $status before owning $PF_BUS_NAME"
+                        fail "packetfilterd exited with status $status during startup"
                 fi
                 [ "$(date +%s)" -lt "$deadline" ] ||
-                        fail "packetfilterd (pid $pid) did not own $PF_BUS_NAME within 20 s"
+                        fail "packetfilterd (pid $pid) did not own $PF_BUS_NAME and send READY=1 within 20 s (notify.log: $(tr '\n' ' ' <"$SANDBOX_DIR/notify.log"))"
                 sleep 0.05
         done
-        sandbox_log "packetfilterd running (pid $pid) and owns $PF_BUS_NAME"
+        sandbox_log "packetfilterd running (pid $pid), owns $PF_BUS_NAME, sent READY=1"
 }
 
 # SIGTERM must stop the daemon cleanly: exit status 0 within 10 s, name gone.
