@@ -1,52 +1,86 @@
 /* SPDX-License-Identifier: (GPL-2.0-or-later OR BSD-2-Clause) */
 /*
- * The XDP program: parses Ethernet (up to two VLAN tags), IPv4 and IPv6,
- * looks the source address up in the prefix table of its family and gives
- * the verdict of the matching rule, or the default action on a miss.
- *
- * Every counter is per-CPU and bumped with a plain "+=": no locks, no
- * atomics, no lost increments; user space sums the CPUs. Nothing loops over
- * rules, so the cost per packet does not grow with their number.
+ * The XDP program. Per packet:
+ *   1. parse Ethernet (two VLAN tags at most), IPv4 (options, fragments) or
+ *      IPv6 (a bounded chain of extension headers), and TCP/UDP/SCTP ports or
+ *      the ICMP/ICMPv6 type;
+ *   2. pick the copy of the tables in force (pf_config.active) once;
+ *   3. block rules: the longest block prefix holding the source address,
+ *      from the DIR-24 table (IPv4 up to /24) or by probing pf_prefixes at
+ *      the lengths present, longest first;
+ *   4. classifier rules: one class per field, the AND of their bitmaps, the
+ *      lowest set bit is the first matching rule;
+ *   5. the earlier of the two in rule order decides; else the default action.
+ * Nothing loops over rules: the cost depends on the fields and prefix
+ * lengths in use, not on how many rules there are. See docs/dataplane.md.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 #include "packetfilter.h"
 
-/* Not in every uapi header set, and all we need of them. */
 #define PF_ETH_P_8021Q          0x8100
 #define PF_ETH_P_8021AD         0x88A8
 #define PF_IPPROTO_ICMPV6       58
+#define PF_IPPROTO_SCTP         132
+#define PF_NEXTHDR_HOP          0
+#define PF_NEXTHDR_ROUTING      43
+#define PF_NEXTHDR_FRAGMENT     44
+#define PF_NEXTHDR_AUTH         51
+#define PF_NEXTHDR_NONE         59
+#define PF_NEXTHDR_DEST         60
 #define PF_NDP_TYPE_FIRST       133     /* router solicitation */
 #define PF_NDP_TYPE_LAST        137     /* redirect */
 #define PF_NDP_HOP_LIMIT        255     /* RFC 4861: on-link NDP always carries 255 */
+#define PF_IP_OFFSET_MASK       0x1fff
+#define PF_IP6_OFFSET_MASK      0xfff8
 
-struct pf_vlan_hdr {
-        __be16 tci;
-        __be16 encapsulated_proto;
-};
+#define ARRAY_MAP(name, value_type, entries, flags)             \
+        struct {                                                \
+                __uint(type, BPF_MAP_TYPE_ARRAY);               \
+                __type(key, __u32);                             \
+                __type(value, value_type);                      \
+                __uint(max_entries, entries);                   \
+                __uint(map_flags, flags);                       \
+                __uint(pinning, LIBBPF_PIN_BY_NAME);            \
+        } name SEC(".maps")
+
+ARRAY_MAP(pf_config, struct pf_config, 1, 0);
+ARRAY_MAP(pf_gen, struct pf_gen, PF_COPIES, 0);
+ARRAY_MAP(pf_masks, struct pf_mask, 129, 0);
+ARRAY_MAP(pf_v4_block, struct pf_tbl24_row, PF_COPIES * PF_V4_TBL24_ENTRIES / PF_TBL24_ROW, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_block_info, struct pf_rule_info, PF_MAX_BLOCKS, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_block_counters, struct pf_counter, PF_MAX_BLOCKS, 0);
+ARRAY_MAP(pf_rule_info, struct pf_rule_info, PF_MAX_RULES, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_rank_slot, __u32, PF_COPIES * PF_MAX_RULES, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_proto_class, __u32, PF_COPIES * 256, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_sport_class, __u32, PF_COPIES * 65536, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_dport_class, __u32, PF_COPIES * 65536, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_icmp_class, __u32, PF_COPIES * 256, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_vlan_class, __u32, PF_COPIES * (PF_VLAN_UNTAGGED + 1), BPF_F_MMAPABLE);
+ARRAY_MAP(pf_bitmaps, struct pf_bitmap, PF_COPIES * PF_MAX_CLASSES, BPF_F_MMAPABLE);
 
 struct {
-        __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-        __type(key, struct pf_lpm_v4_key);
-        __type(value, struct pf_prefix_value);
-        __uint(max_entries, PF_MAX_PREFIXES_V4);
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __type(key, struct pf_prefix_key);
+        __type(value, __u32);
+        __uint(max_entries, PF_MAX_PREFIX_ENTRIES);
         __uint(map_flags, BPF_F_NO_PREALLOC);
         __uint(pinning, LIBBPF_PIN_BY_NAME);
-} pf_src_v4 SEC(".maps");
+} pf_prefixes SEC(".maps");
 
 struct {
-        __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-        __type(key, struct pf_lpm_v6_key);
-        __type(value, struct pf_prefix_value);
-        __uint(max_entries, PF_MAX_PREFIXES_V6);
-        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __type(key, struct pf_iface_key);
+        __type(value, __u32);
+        __uint(max_entries, PF_COPIES * PF_MAX_INTERFACES);
         __uint(pinning, LIBBPF_PIN_BY_NAME);
-} pf_src_v6 SEC(".maps");
+} pf_iface_class SEC(".maps");
 
 struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -54,15 +88,7 @@ struct {
         __type(value, struct pf_counter);
         __uint(max_entries, PF_MAX_RULES);
         __uint(pinning, LIBBPF_PIN_BY_NAME);
-} pf_counters SEC(".maps");
-
-struct {
-        __uint(type, BPF_MAP_TYPE_ARRAY);
-        __type(key, __u32);
-        __type(value, struct pf_config);
-        __uint(max_entries, 1);
-        __uint(pinning, LIBBPF_PIN_BY_NAME);
-} pf_config SEC(".maps");
+} pf_rule_counters SEC(".maps");
 
 struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -72,6 +98,28 @@ struct {
         __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_stats SEC(".maps");
 
+struct pf_vlan_hdr {
+        __be16 tci;
+        __be16 encapsulated_proto;
+};
+
+struct pf_addr {
+        __u32 word[4];                  /* network order; IPv4 in word[0] */
+};
+
+/* What the classifier and the block table look at, parsed once. */
+struct packet {
+        struct pf_addr src;             /* network order; IPv4 in word[0] */
+        struct pf_addr dst;
+        __u32 family;                   /* enum pf_family_index */
+        __u32 protocol;                 /* upper-layer protocol, also for non-first fragments */
+        __u32 has_l4;                   /* ports or ICMP type were read */
+        __u32 sport, dport;             /* host order */
+        __u32 icmp_type;
+        __u32 vlan;                     /* outer VLAN id, or PF_VLAN_UNTAGGED */
+        __u32 hop_limit;
+};
+
 static __always_inline void stat_inc(__u32 stat) {
         __u64 *v = bpf_map_lookup_elem(&pf_stats, &stat);
 
@@ -79,49 +127,186 @@ static __always_inline void stat_inc(__u32 stat) {
                 *v += 1;
 }
 
-/* Every verdict goes out through here, so that the statistics always add up:
- * packets = passed + dropped-by-rule + dropped-by-default. */
-static __always_inline int verdict_pass(void) {
-        stat_inc(PF_STAT_PASSED);
-        return XDP_PASS;
-}
+/* Index of the lowest set bit; x != 0. BPF has no instruction for it (and clang 14 cannot expand the builtin). */
+static __always_inline __u32 ctz64(__u64 x) {
+        __u32 n = 0;
 
-static __always_inline int verdict_default(void) {
-        __u32 zero = 0;
-        struct pf_config *cfg = bpf_map_lookup_elem(&pf_config, &zero);
-
-        if (cfg && cfg->default_action == PF_ACTION_DROP) {
-                stat_inc(PF_STAT_DROPPED_BY_DEFAULT);
-                return XDP_DROP;
-        }
-        return verdict_pass();
-}
-
-static __always_inline int verdict_rule(const struct pf_prefix_value *hit, __u64 frame_len) {
-        __u32 slot = hit->rule_slot;
-        struct pf_counter *c = bpf_map_lookup_elem(&pf_counters, &slot);
-
-        if (c) {
-                c->packets += 1;
-                c->bytes += frame_len;
-        }
-
-        if (hit->action == PF_ACTION_DROP) {
-                stat_inc(PF_STAT_DROPPED_BY_RULE);
-                return XDP_DROP;
-        }
-        return verdict_pass();
+        if (!(x & 0xffffffffULL)) { n += 32; x >>= 32; }
+        if (!(x & 0xffffULL)) { n += 16; x >>= 16; }
+        if (!(x & 0xffULL)) { n += 8; x >>= 8; }
+        if (!(x & 0xfULL)) { n += 4; x >>= 4; }
+        if (!(x & 0x3ULL)) { n += 2; x >>= 2; }
+        if (!(x & 0x1ULL)) n += 1;
+        return n;
 }
 
 /*
- * Skips up to two VLAN tags (802.1ad outer + 802.1Q inner, or 802.1Q twice).
- * Returns the ethertype of what follows, with *ret_l3 pointing at it, or -1
- * if a header is cut short. A third tag is left alone: its TPID comes back
- * as the ethertype, which is then neither IPv4 nor IPv6.
+ * Longest-prefix match in one table of pf_prefixes: probes the lengths present
+ * (a list the daemon keeps per copy, table and family, longest first) and
+ * stops at the first hit. Cost: one hash look-up per length tried. Returns the
+ * value found, or -1.
+ *
+ * A global function: the verifier checks it once, not once per caller path.
  */
-static __always_inline int parse_ethernet(void *data, void *data_end, void **ret_l3) {
+__noinline __s64 prefix_lookup(__u32 copy, __u32 table, __u32 family, const struct pf_addr *addr,
+                               const struct pf_length_list *lengths) {
+        struct pf_prefix_key key = { .copy = copy, .table = table, .family = family };
+        __u32 n;
+
+        if (!addr || !lengths)
+                return -1;
+        n = lengths->count;
+        for (__u32 i = 0; i < n && i < 129; i++) {
+                __u32 len = lengths->len[i];
+                const struct pf_mask *m = bpf_map_lookup_elem(&pf_masks, &len);
+                __u32 *hit;
+
+                if (!m)
+                        return -1;
+                key.prefixlen = len;
+                key.addr32[0] = addr->word[0] & m->word[0];
+                key.addr32[1] = addr->word[1] & m->word[1];
+                key.addr32[2] = addr->word[2] & m->word[2];
+                key.addr32[3] = addr->word[3] & m->word[3];
+                hit = bpf_map_lookup_elem(&pf_prefixes, &key);
+                if (hit)
+                        return *hit;
+        }
+        return -1;
+}
+
+/* Block rules: the slot of the longest block prefix holding the source, or -1. */
+static __always_inline __s64 block_lookup(__u32 copy, const struct pf_gen *gen, const struct packet *p) {
+        const struct pf_length_list *lengths = &gen->lengths[PF_TABLE_BLOCK][p->family & 1];
+        __s64 v;
+
+        if (p->family == PF_FAMILY_V4) {
+                __u32 i = copy * PF_V4_TBL24_ENTRIES + (bpf_ntohl(p->src.word[0]) >> 8);
+                __u32 row_index = i / PF_TBL24_ROW;
+                struct pf_tbl24_row *row = bpf_map_lookup_elem(&pf_v4_block, &row_index);
+                __u32 e;
+
+                if (!row)
+                        return -1;
+                e = row->entry[i & (PF_TBL24_ROW - 1)];
+                if (e & PF_V4_LONGER) {
+                        v = prefix_lookup(copy, PF_TABLE_BLOCK, PF_FAMILY_V4, &p->src, lengths);
+                        if (v >= 0)
+                                return v;
+                }
+                return (e & PF_V4_SLOT_MASK) ? (__s64) (e & PF_V4_SLOT_MASK) - 1 : -1;
+        }
+        return prefix_lookup(copy, PF_TABLE_BLOCK, PF_FAMILY_V6, &p->src, lengths);
+}
+
+static __always_inline __u32 class_from_array(void *map, __u32 copy, __u32 entries, __u32 value) {
+        __u32 index = copy * entries + value;
+        __u32 *c = bpf_map_lookup_elem(map, &index);
+
+        return c ? *c : PF_CLASS_ANY;
+}
+
+static __always_inline const struct pf_bitmap *bitmap_of(__u32 copy, __u32 class) {
+        __u32 index = copy * PF_MAX_CLASSES + (class & (PF_MAX_CLASSES - 1));
+
+        return bpf_map_lookup_elem(&pf_bitmaps, &index);
+}
+
+static __always_inline int l4_has_ports(__u32 protocol) {
+        return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == PF_IPPROTO_SCTP;
+}
+
+static __always_inline int l4_is_icmp(__u32 protocol) {
+        return protocol == IPPROTO_ICMP || protocol == PF_IPPROTO_ICMPV6;
+}
+
+/* The class of each field for this packet; a field no rule uses gets PF_CLASS_ANY (all ones). */
+static __always_inline void classify_fields(__u32 copy, const struct pf_gen *gen, const struct packet *p,
+                                            __u32 ifindex, __u32 class[_PF_FIELD_MAX]) {
+        __u32 mask = gen->field_mask;
+        __u32 *hit;
+        __s64 v;
+
+#pragma unroll
+        for (int f = 0; f < _PF_FIELD_MAX; f++)
+                class[f] = (mask & (1U << f)) ? gen->absent_class[f] : PF_CLASS_ANY;
+
+        if (mask & (1U << PF_FIELD_SOURCE)) {
+                v = prefix_lookup(copy, PF_TABLE_CLS_SOURCE, p->family, &p->src,
+                                  &gen->lengths[PF_TABLE_CLS_SOURCE][p->family & 1]);
+                if (v >= 0)
+                        class[PF_FIELD_SOURCE] = v;
+        }
+        if (mask & (1U << PF_FIELD_DESTINATION)) {
+                v = prefix_lookup(copy, PF_TABLE_CLS_DESTINATION, p->family, &p->dst,
+                                  &gen->lengths[PF_TABLE_CLS_DESTINATION][p->family & 1]);
+                if (v >= 0)
+                        class[PF_FIELD_DESTINATION] = v;
+        }
+        if (mask & (1U << PF_FIELD_PROTOCOL))
+                class[PF_FIELD_PROTOCOL] = class_from_array(&pf_proto_class, copy, 256, p->protocol & 0xff);
+        if (p->has_l4 && l4_has_ports(p->protocol)) {
+                if (mask & (1U << PF_FIELD_SOURCE_PORT))
+                        class[PF_FIELD_SOURCE_PORT] = class_from_array(&pf_sport_class, copy, 65536, p->sport & 0xffff);
+                if (mask & (1U << PF_FIELD_PORT))
+                        class[PF_FIELD_PORT] = class_from_array(&pf_dport_class, copy, 65536, p->dport & 0xffff);
+        } else if (p->has_l4 && l4_is_icmp(p->protocol) && (mask & (1U << PF_FIELD_PORT)))
+                class[PF_FIELD_PORT] = class_from_array(&pf_icmp_class, copy, 256, p->icmp_type & 0xff);
+        if (mask & (1U << PF_FIELD_VLAN))
+                class[PF_FIELD_VLAN] = class_from_array(&pf_vlan_class, copy, PF_VLAN_UNTAGGED + 1,
+                                                        p->vlan > PF_VLAN_UNTAGGED ? PF_VLAN_UNTAGGED : p->vlan);
+        if (mask & (1U << PF_FIELD_INTERFACE)) {
+                struct pf_iface_key key = { .copy = copy, .ifindex = ifindex };
+
+                hit = bpf_map_lookup_elem(&pf_iface_class, &key);
+                if (hit)
+                        class[PF_FIELD_INTERFACE] = *hit;
+        }
+}
+
+struct pf_classes {
+        __u32 class[_PF_FIELD_MAX];
+        __u32 copy;
+};
+
+/* The rank of the first classifier rule that matches, or -1: AND the fields' bitmaps,
+ * first over the summary words, then only in the 64-rule words that can still match.
+ * A global function, verified once. */
+__noinline __s64 classify_bitmaps(const struct pf_classes *c) {
+        const struct pf_bitmap *b0, *b1, *b2, *b3, *b4, *b5, *b6;
+        __u64 candidates;
+
+        if (!c)
+                return -1;
+        b0 = bitmap_of(c->copy, c->class[0]);
+        b1 = bitmap_of(c->copy, c->class[1]);
+        b2 = bitmap_of(c->copy, c->class[2]);
+        b3 = bitmap_of(c->copy, c->class[3]);
+        b4 = bitmap_of(c->copy, c->class[4]);
+        b5 = bitmap_of(c->copy, c->class[5]);
+        b6 = bitmap_of(c->copy, c->class[6]);
+        if (!b0 || !b1 || !b2 || !b3 || !b4 || !b5 || !b6)
+                return -1;
+
+        candidates = b0->summary & b1->summary & b2->summary & b3->summary &
+                     b4->summary & b5->summary & b6->summary;
+        for (int k = 0; k < (int) PF_BITMAP_WORDS && candidates; k++) {
+                __u32 i = ctz64(candidates) & (PF_BITMAP_WORDS - 1);
+                __u64 w = b0->words[i] & b1->words[i] & b2->words[i] & b3->words[i] &
+                          b4->words[i] & b5->words[i] & b6->words[i];
+
+                if (w)
+                        return (__s64) (i * 64 + ctz64(w));
+                candidates &= candidates - 1;
+        }
+        return -1;
+}
+
+/* Skips up to two VLAN tags; returns the ethertype after them (or -1 if cut short). */
+static __always_inline int parse_ethernet(void *data, void *data_end, void **ret_l3, __u32 *ret_vlan) {
         struct ethhdr *eth = data;
         void *cursor;
+        __u32 vlan = PF_VLAN_UNTAGGED;
         __u16 proto;
 
         if ((void *) (eth + 1) > data_end)
@@ -131,107 +316,234 @@ static __always_inline int parse_ethernet(void *data, void *data_end, void **ret
 
 #pragma unroll
         for (int i = 0; i < 2; i++) {
-                struct pf_vlan_hdr *vlan = cursor;
+                struct pf_vlan_hdr *tag = cursor;
 
                 if (proto != PF_ETH_P_8021Q && proto != PF_ETH_P_8021AD)
                         break;
-                if ((void *) (vlan + 1) > data_end)
+                if ((void *) (tag + 1) > data_end)
                         return -1;
-                proto = bpf_ntohs(vlan->encapsulated_proto);
-                cursor = vlan + 1;
+                if (i == 0)
+                        vlan = bpf_ntohs(tag->tci) & 0x0fff;    /* the outer tag is the one rules see */
+                proto = bpf_ntohs(tag->encapsulated_proto);
+                cursor = tag + 1;
         }
 
         *ret_l3 = cursor;
+        *ret_vlan = vlan;
         return proto;
 }
 
-/* The IPv4 header, if it is whole (options included) and consistent; NULL otherwise. */
-static __always_inline struct iphdr *parse_ipv4(void *l3, void *data_end) {
+/* Reads ports or the ICMP type at l4; -1 if the header is cut short. */
+static __always_inline int parse_l4(void *l4, void *data_end, struct packet *p) {
+        __u8 *b = l4;
+        __u32 need;
+
+        if (p->protocol == IPPROTO_TCP)
+                need = 20;
+        else if (p->protocol == IPPROTO_UDP)
+                need = 8;
+        else if (p->protocol == PF_IPPROTO_SCTP)
+                need = 12;
+        else if (l4_is_icmp(p->protocol))
+                need = 4;
+        else
+                return 0;               /* no fields we match on */
+
+        if (l4 + need > data_end)
+                return -1;
+        if (l4_is_icmp(p->protocol))
+                p->icmp_type = b[0];
+        else {
+                p->sport = ((__u32) b[0] << 8) | b[1];
+                p->dport = ((__u32) b[2] << 8) | b[3];
+        }
+        p->has_l4 = 1;
+        return 0;
+}
+
+static __always_inline int parse_ipv4(void *l3, void *data_end, struct packet *p) {
         struct iphdr *ip4 = l3;
         __u32 hdr_len;
 
         if ((void *) (ip4 + 1) > data_end || ip4->version != 4 || ip4->ihl < 5)
-                return NULL;
+                return -1;
         hdr_len = ip4->ihl * 4;
         if (l3 + hdr_len > data_end || bpf_ntohs(ip4->tot_len) < hdr_len)
-                return NULL;
-        return ip4;
+                return -1;
+
+        p->family = PF_FAMILY_V4;
+        p->src.word[0] = ip4->saddr;
+        p->dst.word[0] = ip4->daddr;
+        p->protocol = ip4->protocol;
+        if (bpf_ntohs(ip4->frag_off) & PF_IP_OFFSET_MASK) {
+                stat_inc(PF_STAT_FRAGMENTS);
+                return 0;               /* not the first fragment: no L4 header here */
+        }
+        return parse_l4(l3 + hdr_len, data_end, p);
 }
 
-/* The IPv6 fixed header, if it is whole and says version 6; NULL otherwise. */
-static __always_inline struct ipv6hdr *parse_ipv6(void *l3, void *data_end) {
+static __always_inline int parse_ipv6(void *l3, void *data_end, struct packet *p) {
         struct ipv6hdr *ip6 = l3;
+        void *cursor = ip6 + 1;
+        __u32 next;
 
         if ((void *) (ip6 + 1) > data_end || ip6->version != 6)
-                return NULL;
-        return ip6;
+                return -1;
+
+        p->family = PF_FAMILY_V6;
+        __builtin_memcpy(&p->src, &ip6->saddr, 16);
+        __builtin_memcpy(&p->dst, &ip6->daddr, 16);
+        p->hop_limit = ip6->hop_limit;
+        next = ip6->nexthdr;
+
+#pragma unroll
+        for (int i = 0; i < (int) PF_MAX_EXT_HEADERS; i++) {
+                __u8 *h = cursor;
+
+                if (next != PF_NEXTHDR_HOP && next != PF_NEXTHDR_ROUTING && next != PF_NEXTHDR_DEST &&
+                    next != PF_NEXTHDR_FRAGMENT && next != PF_NEXTHDR_AUTH) {
+                        p->protocol = next;
+                        if (next == PF_NEXTHDR_NONE)
+                                return 0;
+                        return parse_l4(cursor, data_end, p);
+                }
+                if ((void *) (h + 8) > data_end)
+                        return -1;
+                if (next == PF_NEXTHDR_FRAGMENT) {
+                        next = h[0];
+                        cursor = h + 8;
+                        if (((((__u32) h[2]) << 8) | h[3]) & PF_IP6_OFFSET_MASK) {
+                                p->protocol = next;
+                                stat_inc(PF_STAT_FRAGMENTS);
+                                return 0;       /* not the first fragment */
+                        }
+                } else if (next == PF_NEXTHDR_AUTH) {
+                        next = h[0];
+                        cursor = h + ((__u32) h[1] + 2) * 4;
+                } else {
+                        next = h[0];
+                        cursor = h + ((__u32) h[1] + 1) * 8;
+                }
+        }
+        return -1;                      /* a longer chain than we walk: treat as malformed */
 }
 
-/*
- * Neighbour discovery, recognised only when ICMPv6 follows the fixed header
- * directly and the hop limit is 255, which no routed packet can have
- * (RFC 4861): the exemption from the default drop stays on the link.
- */
-static __always_inline int is_neighbour_discovery(struct ipv6hdr *ip6, void *data_end) {
-        __u8 *icmp6_type = (void *) (ip6 + 1);
+static __always_inline int verdict(__u32 stat, int xdp_action) {
+        stat_inc(stat);
+        return xdp_action;
+}
 
-        if (ip6->nexthdr != PF_IPPROTO_ICMPV6 || ip6->hop_limit != PF_NDP_HOP_LIMIT)
-                return 0;
-        if ((void *) (icmp6_type + 1) > data_end)
-                return 0;
-        return *icmp6_type >= PF_NDP_TYPE_FIRST && *icmp6_type <= PF_NDP_TYPE_LAST;
+static __always_inline int verdict_default(const struct pf_gen *gen, int exempt) {
+        if (gen && gen->default_action == PF_ACTION_DROP && !exempt)
+                return verdict(PF_STAT_DROPPED_BY_DEFAULT, XDP_DROP);
+        if (gen && gen->default_action == PF_ACTION_DROP)
+                stat_inc(PF_STAT_ALWAYS_PASSED);
+        return verdict(PF_STAT_PASSED, XDP_PASS);
+}
+
+static __always_inline int verdict_rule(__u8 action) {
+        if (action == PF_ACTION_DROP)
+                return verdict(PF_STAT_DROPPED_BY_RULE, XDP_DROP);
+        return verdict(PF_STAT_PASSED, XDP_PASS);
 }
 
 SEC("xdp")
 int packetfilter_xdp(struct xdp_md *ctx) {
         void *data = (void *) (long) ctx->data;
         void *data_end = (void *) (long) ctx->data_end;
-        struct pf_prefix_value *hit = NULL;
-        int proto, exempt = 0;
+        __u64 frame_len = data_end - data;
+        struct packet p = {};
+        const struct pf_config *cfg;
+        const struct pf_gen *gen;
+        const struct pf_rule_info *best = NULL;
+        __u32 zero = 0, copy, best_slot = 0, best_is_block = 0;
         void *l3 = NULL;
+        __s64 slot, rank;
+        int proto, exempt;
 
         stat_inc(PF_STAT_PACKETS);
 
-        proto = parse_ethernet(data, data_end, &l3);
+        cfg = bpf_map_lookup_elem(&pf_config, &zero);
+        copy = cfg ? cfg->active & 1 : 0;
+        gen = bpf_map_lookup_elem(&pf_gen, &copy);
+        if (!gen)
+                return verdict(PF_STAT_PASSED, XDP_PASS);
+
+        proto = parse_ethernet(data, data_end, &l3, &p.vlan);
         if (proto == ETH_P_IP) {
-                struct iphdr *ip4 = parse_ipv4(l3, data_end);
-                struct pf_lpm_v4_key key = { .prefixlen = 32 };
-
-                if (!ip4)
+                if (parse_ipv4(l3, data_end, &p) < 0)
                         goto malformed;
-                __builtin_memcpy(key.addr, &ip4->saddr, sizeof(key.addr));
-                hit = bpf_map_lookup_elem(&pf_src_v4, &key);
         } else if (proto == ETH_P_IPV6) {
-                struct ipv6hdr *ip6 = parse_ipv6(l3, data_end);
-                struct pf_lpm_v6_key key = { .prefixlen = 128 };
-
-                if (!ip6)
+                if (parse_ipv6(l3, data_end, &p) < 0)
                         goto malformed;
-                /* A rule naming the source applies to its neighbour discovery too:
-                 * the user asked for everything from it to be dropped. */
-                __builtin_memcpy(key.addr, &ip6->saddr, sizeof(key.addr));
-                hit = bpf_map_lookup_elem(&pf_src_v6, &key);
-                if (!hit)
-                        exempt = is_neighbour_discovery(ip6, data_end);
         } else if (proto >= 0) {
                 stat_inc(PF_STAT_NON_IP);
                 /* The default drop never cuts a host off its own link. */
-                exempt = proto == ETH_P_ARP;
+                return verdict_default(gen, proto == ETH_P_ARP);
         } else
                 goto malformed;
 
-        if (hit)
-                return verdict_rule(hit, data_end - data);
-        if (exempt)
-                return verdict_pass();
-        return verdict_default();
+        slot = block_lookup(copy, gen, &p);
+        if (slot >= 0 && slot < PF_MAX_BLOCKS) {
+                __u32 s = slot;
+
+                best = bpf_map_lookup_elem(&pf_block_info, &s);
+                best_slot = s;
+                best_is_block = 1;
+        }
+
+        if (gen->has_classifier) {
+                struct pf_classes classes = { .copy = copy };
+
+                classify_fields(copy, gen, &p, ctx->ingress_ifindex, classes.class);
+                rank = classify_bitmaps(&classes);
+                if (rank >= 0) {
+                        __u32 index = copy * PF_MAX_RULES + (rank & (PF_MAX_RULES - 1));
+                        __u32 *rs = bpf_map_lookup_elem(&pf_rank_slot, &index);
+                        const struct pf_rule_info *info = NULL;
+                        __u32 s = 0;
+
+                        if (rs) {
+                                s = *rs;
+                                info = bpf_map_lookup_elem(&pf_rule_info, &s);
+                        }
+                        if (info && (!best || info->order < best->order)) {
+                                best = info;
+                                best_slot = s;
+                                best_is_block = 0;
+                        }
+                }
+        }
+
+        if (best) {
+                if (best_is_block) {
+                        struct pf_counter *c = bpf_map_lookup_elem(&pf_block_counters, &best_slot);
+
+                        if (c) {
+                                __sync_fetch_and_add(&c->packets, 1);
+                                __sync_fetch_and_add(&c->bytes, frame_len);
+                        }
+                } else {
+                        struct pf_counter *c = bpf_map_lookup_elem(&pf_rule_counters, &best_slot);
+
+                        if (c) {
+                                c->packets += 1;
+                                c->bytes += frame_len;
+                        }
+                }
+                return verdict_rule(best->action);
+        }
+
+        exempt = p.family == PF_FAMILY_V6 && p.protocol == PF_IPPROTO_ICMPV6 && p.has_l4 &&
+                 p.hop_limit == PF_NDP_HOP_LIMIT &&
+                 p.icmp_type >= PF_NDP_TYPE_FIRST && p.icmp_type <= PF_NDP_TYPE_LAST;
+        return verdict_default(gen, exempt);
 
 malformed:
-        /* Cut or inconsistent headers take the default path without a lookup: a
-         * source read from a broken header cannot be trusted to match a rule.
-         * With default pass the stack sees the frame and drops it itself. */
+        /* Cut or inconsistent headers take the default path without a look-up: fields read
+         * from a broken header cannot be trusted to match a rule. */
         stat_inc(PF_STAT_MALFORMED);
-        return verdict_default();
+        return verdict_default(gen, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

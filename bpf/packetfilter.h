@@ -3,62 +3,175 @@
  * The whole contract between the XDP program and user space: map names,
  * limits, and the layout of every key and value. Fixed-width types only,
  * explicit padding, byte order written beside each field.
+ *
+ * Every table the program reads comes in two copies (PF_COPIES). The
+ * program reads pf_config.active once per packet and uses that copy for
+ * every lookup, so a packet is judged wholly by one version of the rules.
+ * User space writes the inactive copy, flips pf_config.active with one
+ * write, waits until no program runs on the old copy (an RCU grace period),
+ * then brings the old copy up to date. See docs/dataplane.md.
  */
 #pragma once
 
 #include <linux/types.h>
 
-/* Limits. The daemon refuses changes past them with a clear error. */
-#define PF_MAX_RULES            4096u           /* rules, and so counter slots */
-#define PF_MAX_PREFIXES_V4      (1u << 20)      /* source-prefix entries, IPv4 */
-#define PF_MAX_PREFIXES_V6      (1u << 20)      /* source-prefix entries, IPv6 */
+/* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
+#define PF_COPIES               2u
+#define PF_MAX_RULES            4096u                   /* rules; also counter slots and ranks */
+#define PF_BITMAP_WORDS         (PF_MAX_RULES / 64u)    /* one bit per rank */
+#define PF_MAX_CLASSES          8192u                   /* distinct match bitmaps per copy */
+#define PF_MAX_BLOCKS           (1u << 20)              /* block rules (source alone): 1M prefixes */
+#define PF_MAX_PREFIX_ENTRIES   (1u << 22)              /* pf_prefixes entries, both copies */
+#define PF_MAX_EXT_HEADERS      8u                      /* IPv6 extension headers walked */
+#define PF_MAX_INTERFACES       256u                    /* interfaces named by rules */
+#define PF_V4_TBL24_ENTRIES     (1u << 24)              /* one per /24, per copy */
 
-/* Verdicts a rule (or the default) can give. */
 enum pf_action {
         PF_ACTION_PASS = 0,
         PF_ACTION_DROP = 1,
 };
 
-/* Indexes into the global per-CPU statistics array (pf_stats). */
+/* Indexes into the per-CPU statistics array pf_stats (__u64 each, host order). */
 enum pf_stat {
         PF_STAT_PACKETS = 0,            /* every packet the program saw */
         PF_STAT_PASSED,                 /* given XDP_PASS, for any reason */
         PF_STAT_DROPPED_BY_RULE,        /* dropped by a matching rule */
         PF_STAT_DROPPED_BY_DEFAULT,     /* dropped by the default action */
-        PF_STAT_MALFORMED,              /* truncated or inconsistent headers */
-        PF_STAT_NON_IP,                 /* neither IPv4 nor IPv6 */
+        PF_STAT_MALFORMED,              /* truncated or inconsistent headers (then: default action) */
+        PF_STAT_NON_IP,                 /* neither IPv4 nor IPv6 nor ARP (then: default action) */
+        PF_STAT_FRAGMENTS,              /* non-first IP fragments (no L4 header) */
+        PF_STAT_ALWAYS_PASSED,          /* ARP and IPv6 neighbour discovery spared the default drop */
         _PF_STAT_MAX,
 };
 
-/* Map pf_src_v4: BPF_MAP_TYPE_LPM_TRIE, source IPv4 prefix -> rule. */
-struct pf_lpm_v4_key {
-        __u32 prefixlen;                /* host byte order, 0..32 */
-        __u8  addr[4];                  /* network byte order */
+/* The classifier's match fields: one class table each. */
+enum pf_field {
+        PF_FIELD_SOURCE = 0,            /* pf_prefixes table PF_TABLE_CLS_SOURCE */
+        PF_FIELD_DESTINATION,           /* pf_prefixes table PF_TABLE_CLS_DESTINATION */
+        PF_FIELD_PROTOCOL,              /* pf_proto_class */
+        PF_FIELD_SOURCE_PORT,           /* pf_sport_class */
+        PF_FIELD_PORT,                  /* pf_dport_class (tcp/udp/sctp) or pf_icmp_class (icmp/icmpv6) */
+        PF_FIELD_VLAN,                  /* pf_vlan_class */
+        PF_FIELD_INTERFACE,             /* pf_iface_class */
+        _PF_FIELD_MAX,
 };
 
-/* Map pf_src_v6: BPF_MAP_TYPE_LPM_TRIE, source IPv6 prefix -> rule. */
-struct pf_lpm_v6_key {
-        __u32 prefixlen;                /* host byte order, 0..128 */
-        __u8  addr[16];                 /* network byte order */
+/* The prefix tables that live in the hash map pf_prefixes. */
+enum pf_prefix_table {
+        PF_TABLE_BLOCK = 0,             /* source-only rules: IPv4 /25-/32 and all IPv6; value = slot */
+        PF_TABLE_CLS_SOURCE,            /* classifier source prefixes; value = class */
+        PF_TABLE_CLS_DESTINATION,       /* classifier destination prefixes; value = class */
+        _PF_TABLE_MAX,
 };
 
-/* Value of both prefix maps: which rule matched and what it decides. */
-struct pf_prefix_value {
-        __u32 rule_slot;                /* host byte order, index into pf_counters */
-        __u8  action;                   /* enum pf_action */
-        __u8  pad[3];
+enum pf_family_index {
+        PF_FAMILY_V4 = 0,
+        PF_FAMILY_V6 = 1,
+        _PF_FAMILY_MAX,
 };
 
-/* Map pf_counters: BPF_MAP_TYPE_PERCPU_ARRAY[PF_MAX_RULES], per-rule hits. */
-struct pf_counter {
-        __u64 packets;                  /* host byte order */
-        __u64 bytes;                    /* host byte order, whole frame length */
-};
-
-/* Map pf_config: BPF_MAP_TYPE_ARRAY[1], global settings. */
+/* Map pf_config: ARRAY[1]. The one word that selects the copy in force. */
 struct pf_config {
+        __u32 active;                   /* host order, 0 or 1 */
+        __u32 pad;
+};
+
+/* Prefix lengths to probe in one table of pf_prefixes, longest first. */
+struct pf_length_list {
+        __u8  count;                    /* 0..129 */
+        __u8  len[129];                 /* descending */
+        __u8  pad[2];
+};
+
+/* Map pf_masks: ARRAY[129], written once at load: the netmask of each prefix length. */
+struct pf_mask {
+        __u32 word[4];                  /* network order */
+};
+
+/* Map pf_gen: ARRAY[PF_COPIES]. What a copy holds, beyond its tables. */
+struct pf_gen {
         __u8  default_action;           /* enum pf_action */
+        __u8  has_classifier;           /* 0: no multi-field rule, skip the classifier */
+        __u16 pad0;
+        __u32 field_mask;               /* host order; bit (1 << enum pf_field): some rule matches on it */
+        __u32 absent_class[_PF_FIELD_MAX]; /* host order; class of "field absent or unmatched" */
+        __u32 pad1;
+        /* The prefix lengths that have entries in pf_prefixes, per table and family. */
+        struct pf_length_list lengths[_PF_TABLE_MAX][_PF_FAMILY_MAX];
+};
+
+/* Map pf_prefixes: HASH, longest-prefix match by probing the present lengths, longest first. */
+struct pf_prefix_key {
+        __u8  copy;                     /* 0 or 1 */
+        __u8  table;                    /* enum pf_prefix_table */
+        __u8  family;                   /* enum pf_family_index */
+        __u8  prefixlen;                /* 0..32 or 0..128 */
+        union {
+                __u8  addr[16];         /* network order, bits past prefixlen zero; IPv4 in the first 4 */
+                __u32 addr32[4];
+        };
+};
+/* value: __u32, host order: the rule slot (PF_TABLE_BLOCK) or the class (classifier tables) */
+
+/*
+ * Map pf_v4_block: ARRAY[PF_COPIES * PF_V4_TBL24_ENTRIES / PF_TBL24_ROW] of struct pf_tbl24_row,
+ * mmapable: the DIR-24 table of the IPv4 block prefixes up to /24. Entry for a /24 index i
+ * (= address >> 8) of copy c: row (c * 2^24 + i) / PF_TBL24_ROW, entry i % PF_TBL24_ROW.
+ * (Rows, because array elements are 8-byte aligned: single __u32 elements would waste half.)
+ */
+#define PF_TBL24_ROW            1024u
+struct pf_tbl24_row {
+        __u32 entry[PF_TBL24_ROW];      /* host order */
+};
+#define PF_V4_SLOT_MASK         0x0000ffffu     /* rule slot + 1 of the longest prefix <= /24; 0 = none */
+#define PF_V4_LONGER            0x80000000u     /* some /25../32 lies in this /24: probe pf_prefixes too */
+
+/*
+ * Maps pf_rule_info: ARRAY[PF_MAX_RULES] (classifier rules, by slot) and
+ * pf_block_info: ARRAY[PF_MAX_BLOCKS] (block rules, by slot): a rule's place
+ * in the order and its verdict. One copy only: a slot is written before any
+ * table refers to it and reused only once no copy refers to it any more.
+ */
+struct pf_rule_info {
+        __u64 order;                    /* host order; (priority + 2^31) << 32 | id: sorts like the rules */
+        __u8  action;                   /* enum pf_action */
         __u8  pad[7];
 };
 
-/* Map pf_stats: BPF_MAP_TYPE_PERCPU_ARRAY[_PF_STAT_MAX] of __u64 (host byte order). */
+/* Map pf_rank_slot: ARRAY[PF_COPIES * PF_MAX_RULES] of __u32 (host order): classifier rank -> rule slot. */
+
+/*
+ * Class tables: ARRAY[PF_COPIES * N] of __u32 class (host order), indexed copy * N + value
+ * (mmapable; each element takes 8 bytes in the mapping):
+ *   pf_proto_class  N = 256    (IP protocol / IPv6 next header)
+ *   pf_sport_class  N = 65536  (source port, host order)
+ *   pf_dport_class  N = 65536  (destination port, host order)
+ *   pf_icmp_class   N = 256    (ICMP or ICMPv6 type)
+ *   pf_vlan_class   N = 4097   (outer VLAN id; 4096 = untagged)
+ * pf_iface_class: HASH struct pf_iface_key -> __u32 class.
+ */
+#define PF_VLAN_UNTAGGED        4096u
+struct pf_iface_key {
+        __u32 copy;                     /* host order */
+        __u32 ifindex;                  /* host order */
+};
+
+/* Map pf_bitmaps: ARRAY[PF_COPIES * PF_MAX_CLASSES], mmapable: the rules (by rank) a class matches. */
+struct pf_bitmap {
+        __u64 summary;                  /* host order; bit i set iff words[i] != 0 */
+        __u64 words[PF_BITMAP_WORDS];   /* host order; bit r of word r/64 = rank r */
+};
+
+/*
+ * Map pf_rule_counters: PERCPU_ARRAY[PF_MAX_RULES], by classifier slot (plain adds per CPU).
+ * Map pf_block_counters: ARRAY[PF_MAX_BLOCKS], by block slot (atomic adds: per-CPU copies of
+ * a million counters would cost too much memory on large machines).
+ */
+struct pf_counter {
+        __u64 packets;                  /* host order */
+        __u64 bytes;                    /* host order, whole frame length */
+};
+
+/* Map pf_stats: PERCPU_ARRAY[_PF_STAT_MAX] of __u64. */
+/* Class 0 of every copy is all ones: the class of a field no rule matches on. */
+#define PF_CLASS_ANY            0u

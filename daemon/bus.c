@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
+ * The D-Bus face of the daemon. Reads top to bottom: helpers, property
+ * getters, method handlers, signals, the vtable, bus setup.
+ *
  * Every handler has one shape: read arguments, validate, authorize
  * (asynchronously: the handler runs again when polkit answers), act,
  * reply. Named D-Bus errors are made here and nowhere else.
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-errors.h"
+#include "bus-rule.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
@@ -16,12 +21,113 @@
 
 #define POLKIT_ACTION_MANAGE "org.example.packetfilter.manage"
 
-/* ---- Properties ---------------------------------------------------------------------------- */
+/* Past this many rules in one change, one RulesReplaced(group, count) per group stands for
+ * the per-rule signals: a GUI re-reads the group instead of drowning in signals. */
+#define SIGNALS_PER_CHANGE_MAX 64
+
+/* ---- Helpers --------------------------------------------------------------------------------- */
+
+static int bus_parse_prefix(const char *s, struct prefix *ret, sd_bus_error *error) {
+        int r = prefix_parse(s, ret);
+
+        if (r < 0)
+                return sd_bus_error_setf(error, PF_ERROR_INVALID_ADDRESS, "Invalid address '%s': %s.",
+                                         s, prefix_strerror(r));
+        return 0;
+}
+
+static int bus_check_ifname(const char *ifname, sd_bus_error *error) {
+        size_t n = strlen(ifname);
+
+        if (n == 0 || n >= IF_NAMESIZE || strpbrk(ifname, "/ \t\n:") || streq(ifname, ".") || streq(ifname, ".."))
+                return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_INTERFACE,
+                                         "Invalid interface name '%s': must be 1-%d characters without '/', ':' or spaces.",
+                                         ifname, IF_NAMESIZE - 1);
+        return 0;
+}
+
+static int bus_check_group(const char *group, sd_bus_error *error) {
+        Rule probe = {};
+        struct rule_error e = {};
+        int r;
+
+        r = rule_set_group(&probe, group, &e);
+        free(probe.group);
+        if (r < 0)
+                return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE, "Invalid %s: %s.", e.field ?: "group", e.reason);
+        return 0;
+}
+
+/* The error for a failed rule change, by cause. */
+static int bus_change_error(int r, uint32_t missing, sd_bus_error *error) {
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_RULE, "No rule with id %u.", missing);
+        if (r == -E2BIG)
+                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
+                                         "The change would pass a limit: %u classifier rules, %u block rules.",
+                                         PF_MAX_RULES, PF_MAX_BLOCKS);
+        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to change the rules: %s.", strerror(-r));
+}
+
+static int polkit_check_group(Manager *m, sd_bus_message *msg, const char *group, sd_bus_error *error) {
+        return polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+                             (const char *const[]) { "group", group, NULL }, error);
+}
+
+/* The one group a set of rules touches, or "" when they touch several. */
+static const char *rules_group(Rule *const *rules, size_t n) {
+        for (size_t i = 1; i < n; i++)
+                if (!streq(rules[i]->group, rules[0]->group))
+                        return "";
+        return n > 0 ? rules[0]->group : RULE_GROUP_DEFAULT;
+}
+
+static int reply_rules(sd_bus_message *msg, Manager *m, const char *group) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ Rule **sorted = NULL;
+        size_t n = 0;
+        int r;
+
+        /* In evaluation order: what a GUI shows as the rule list. */
+        sorted = calloc(m->rules->n_rules + 1, sizeof(Rule *));
+        if (!sorted)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->rules->n_rules; i++)
+                if (!group || streq(m->rules->rules[i]->group, group))
+                        sorted[n++] = m->rules->rules[i];
+        qsort(sorted, n, sizeof(Rule *), rule_pointer_compare);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = bus_message_append_rule(reply, m, sorted[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- Properties ------------------------------------------------------------------------------ */
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
                                 const char *property, sd_bus_message *reply, void *userdata,
                                 sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int property_get_default_action(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", pf_action_to_string(m->rules->default_action));
 }
 
 static int property_get_interfaces(sd_bus *bus, const char *path, const char *interface,
@@ -53,47 +159,355 @@ static int property_get_rule_count(sd_bus *bus, const char *path, const char *in
         return sd_bus_message_append(reply, "u", (uint32_t) m->rules->n_rules);
 }
 
-/* ---- Helpers ------------------------------------------------------------------------------- */
+static int property_get_generation(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
+        Manager *m = userdata;
 
-static int bus_parse_prefix(const char *s, struct prefix *ret, sd_bus_error *error) {
-        int r = prefix_parse(s, ret);
-
-        if (r < 0)
-                return sd_bus_error_setf(error, PF_ERROR_INVALID_ADDRESS, "Invalid address '%s': %s.",
-                                         s, prefix_strerror(r));
-        return 0;
+        return sd_bus_message_append(reply, "t", m->generation);
 }
 
-static int bus_check_ifname(const char *ifname, sd_bus_error *error) {
-        size_t n = strlen(ifname);
-
-        if (n == 0 || n >= IF_NAMESIZE || strpbrk(ifname, "/ \t\n:") || streq(ifname, ".") || streq(ifname, ".."))
-                return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_INTERFACE,
-                                         "Invalid interface name '%s': must be 1-%d characters without '/', ':' or spaces.",
-                                         ifname, IF_NAMESIZE - 1);
-        return 0;
+static int property_get_max_rules(sd_bus *bus, const char *path, const char *interface,
+                                  const char *property, sd_bus_message *reply, void *userdata,
+                                  sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", PF_MAX_RULES);
 }
 
-static int append_rule(sd_bus_message *reply, Manager *m, const Rule *rule) {
-        char buf[PREFIX_STRING_MAX];
-        uint64_t packets = 0, bytes = 0;
+/* ---- Methods: rules -------------------------------------------------------------------------- */
+
+static int method_add_rule(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(rule_freep) Rule *rule = NULL;
+        Manager *m = userdata;
+        uint32_t timeout, id;
         int r;
 
-        r = manager_rule_counters(m, rule, &packets, &bytes);
+        r = bus_message_read_rule(msg, -1, &rule, &timeout, error);
         if (r < 0)
-                log_warning_errno(r, "Failed to read counters of rule %u: %m", rule->id);
+                return r;
+        rule->expires_usec = timeout ? now_realtime_usec() + (uint64_t) timeout * 1000000ULL : 0;
 
-        return sd_bus_message_append(reply, "a{sv}", 7,
-                                     "id", "u", rule->id,
-                                     "action", "s", pf_action_to_string(rule->action),
-                                     "source", "s", prefix_format(&rule->source, buf),
-                                     "packets", "t", packets,
-                                     "bytes", "t", bytes,
-                                     "created", "t", rule->created_usec,
-                                     "expires", "t", rule->expires_usec);
+        r = polkit_check_group(m, msg, rule->group, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_add_rules(m, &rule, 1, &id);
+        if (r < 0)
+                return bus_change_error(r, 0, error);
+        TAKE_PTR(rule);
+        return sd_bus_reply_method_return(msg, "u", id);
 }
 
-/* ---- Methods ------------------------------------------------------------------------------- */
+static int reply_ids(sd_bus_message *msg, const uint32_t *ids, size_t n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'u', ids, n * sizeof(uint32_t));
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Rules read from a message, freed unless handed over. */
+struct rule_list {
+        Rule **rules;
+        size_t n;
+};
+
+static void rule_list_done(struct rule_list *l) {
+        rules_free_many(l->rules, l->n);
+        *l = (struct rule_list) {};
+}
+
+/* Rules without a group join the one replaced; naming another group is a mistake. */
+static int rules_join_group(struct rule_list *l, const char *group, sd_bus_error *error) {
+        for (size_t i = 0; i < l->n; i++) {
+                Rule *rule = l->rules[i];
+
+                if (streq(rule->group, RULE_GROUP_DEFAULT) && !streq(group, RULE_GROUP_DEFAULT)) {
+                        char *g = strdup(group);
+
+                        if (!g)
+                                return -ENOMEM;
+                        free(rule->group);
+                        rule->group = g;
+                }
+                if (!streq(rule->group, group))
+                        return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE,
+                                                 "rule %zu: Invalid group: '%s' is not the group replaced, '%s'.",
+                                                 i, rule->group, group);
+        }
+        return 0;
+}
+
+/* AddRules and ReplaceRules: read all, authorize for the group, then one transaction. */
+static int method_add_or_replace(sd_bus_message *msg, Manager *m, const char *replace_group, sd_bus_error *error) {
+        _cleanup_(rule_list_done) struct rule_list list = {};
+        _cleanup_free_ uint32_t *ids = NULL;
+        size_t n;
+        int r;
+
+        r = bus_message_read_rules(msg, &list.rules, &list.n, error);
+        if (r < 0)
+                return r;
+        if (replace_group) {
+                r = rules_join_group(&list, replace_group, error);
+                if (r < 0)
+                        return r;
+        }
+
+        r = polkit_check_group(m, msg, replace_group ?: rules_group(list.rules, list.n), error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        n = list.n;
+        ids = calloc(n + 1, sizeof(uint32_t));
+        if (!ids)
+                return -ENOMEM;
+        r = replace_group ? manager_replace_group(m, replace_group, list.rules, n, ids) :
+                            manager_add_rules(m, list.rules, n, ids);
+        if (r < 0)
+                return bus_change_error(r, 0, error);
+
+        /* The rules belong to the manager now. */
+        free(TAKE_PTR(list.rules));
+        list.n = 0;
+        return reply_ids(msg, ids, n);
+}
+
+static int method_add_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_add_or_replace(msg, userdata, NULL, error);
+}
+
+static int method_replace_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *group;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &group);
+        if (r < 0)
+                return r;
+        r = bus_check_group(group, error);
+        if (r < 0)
+                return r;
+        return method_add_or_replace(msg, userdata, group, error);
+}
+
+/* The group the rules to remove belong to, for polkit: "" if several. */
+static const char *ids_group(Manager *m, const uint32_t *ids, size_t n) {
+        const char *group = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                const Rule *rule = rule_set_find(m->rules, ids[i]);
+
+                if (!rule)
+                        continue;
+                if (group && !streq(group, rule->group))
+                        return "";
+                group = rule->group;
+        }
+        return group ?: RULE_GROUP_DEFAULT;
+}
+
+static int remove_ids(sd_bus_message *msg, Manager *m, const uint32_t *ids, size_t n, sd_bus_error *error) {
+        uint32_t missing = 0;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                if (!rule_set_find(m->rules, ids[i]))
+                        return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_RULE, "No rule with id %u.", ids[i]);
+
+        r = polkit_check_group(m, msg, ids_group(m, ids, n), error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_remove_rules(m, ids, n, REMOVAL_REMOVED, &missing);
+        if (r < 0)
+                return bus_change_error(r, missing, error);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_remove_rule(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &id);
+        if (r < 0)
+                return r;
+        return remove_ids(msg, userdata, &id, 1, error);
+}
+
+static int method_remove_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const uint32_t *ids;
+        size_t size;
+        int r;
+
+        r = sd_bus_message_read_array(msg, 'u', (const void **) &ids, &size);
+        if (r < 0)
+                return r;
+        return remove_ids(msg, userdata, ids, size / sizeof(uint32_t), error);
+}
+
+static int method_get_rule(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const Rule *rule;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &id);
+        if (r < 0)
+                return r;
+        rule = rule_set_find(m->rules, id);
+        if (!rule)
+                return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_RULE, "No rule with id %u.", id);
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = bus_message_append_rule(reply, m, rule);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_rules(msg, userdata, NULL);
+}
+
+static int method_list_rules_in_group(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *group;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &group);
+        if (r < 0)
+                return r;
+        r = bus_check_group(group, error);
+        if (r < 0)
+                return r;
+        return reply_rules(msg, userdata, group);
+}
+
+static int method_set_rule_enabled(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const Rule *rule;
+        uint32_t id;
+        int enabled, r;
+
+        r = sd_bus_message_read(msg, "ub", &id, &enabled);
+        if (r < 0)
+                return r;
+        rule = rule_set_find(m->rules, id);
+        if (!rule)
+                return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_RULE, "No rule with id %u.", id);
+
+        r = polkit_check_group(m, msg, rule->group, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_set_enabled(m, id, enabled);
+        if (r < 0)
+                return bus_change_error(r, id, error);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_set_default_action(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        enum pf_action action;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &s);
+        if (r < 0)
+                return r;
+        if (pf_action_from_string(s, &action) < 0)
+                return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE, "Invalid action '%s': expected drop or pass.", s);
+
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_set_default_action(m, action);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to set the default action: %s.",
+                                         strerror(-r));
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reset_counters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_reset_counters(m);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to reset counters: %s.", strerror(-r));
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* ---- Methods: blocks ------------------------------------------------------------------------- */
+
+static int method_block(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *address;
+        uint32_t timeout_sec, id;
+        struct prefix p;
+        int r;
+
+        r = sd_bus_message_read(msg, "su", &address, &timeout_sec);
+        if (r < 0)
+                return r;
+        r = bus_parse_prefix(address, &p, error);
+        if (r < 0)
+                return r;
+
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+                          (const char *const[]) { "address", address, "group", RULE_GROUP_DEFAULT, NULL }, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_block(m, &p, timeout_sec, &id);
+        if (r == -E2BIG)
+                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
+                                         "Cannot block '%s': the limit of %u blocks is reached.",
+                                         address, PF_MAX_BLOCKS);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to block '%s': %s.",
+                                         address, strerror(-r));
+
+        return sd_bus_reply_method_return(msg, "u", id);
+}
+
+static int method_unblock(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *address;
+        uint32_t removed;
+        struct prefix p;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &address);
+        if (r < 0)
+                return r;
+        r = bus_parse_prefix(address, &p, error);
+        if (r < 0)
+                return r;
+
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+                          (const char *const[]) { "address", address, "group", RULE_GROUP_DEFAULT, NULL }, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_unblock(m, &p, &removed);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to unblock '%s': %s.",
+                                         address, strerror(-r));
+
+        return sd_bus_reply_method_return(msg, "u", removed);
+}
+
+/* ---- Methods: interfaces and statistics ------------------------------------------------------ */
 
 static int method_attach_interface(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -163,86 +577,6 @@ static int method_detach_interface(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-static int method_block(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *address;
-        uint32_t timeout_sec, id;
-        struct prefix p;
-        int r;
-
-        r = sd_bus_message_read(msg, "su", &address, &timeout_sec);
-        if (r < 0)
-                return r;
-        r = bus_parse_prefix(address, &p, error);
-        if (r < 0)
-                return r;
-
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
-                          (const char *const[]) { "address", address, "group", "default", NULL }, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-
-        r = manager_block(m, &p, timeout_sec, &id);
-        if (r == -E2BIG)
-                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
-                                         "Cannot block '%s': the limit of %u rules is reached.",
-                                         address, PF_MAX_RULES);
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to block '%s': %s.",
-                                         address, strerror(-r));
-
-        return sd_bus_reply_method_return(msg, "u", id);
-}
-
-static int method_unblock(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *address;
-        uint32_t removed;
-        struct prefix p;
-        int r;
-
-        r = sd_bus_message_read(msg, "s", &address);
-        if (r < 0)
-                return r;
-        r = bus_parse_prefix(address, &p, error);
-        if (r < 0)
-                return r;
-
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
-                          (const char *const[]) { "address", address, "group", "default", NULL }, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-
-        r = manager_unblock(m, &p, &removed);
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to unblock '%s': %s.",
-                                         address, strerror(-r));
-
-        return sd_bus_reply_method_return(msg, "u", removed);
-}
-
-static int method_list_rules(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
-        int r;
-
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < m->rules->n_rules; i++) {
-                r = append_rule(reply, m, m->rules->rules[i]);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
-}
-
 static int method_get_statistics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         struct pf_statistics s;
@@ -254,73 +588,161 @@ static int method_get_statistics(sd_bus_message *msg, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to read statistics: %s.",
                                          strerror(-r));
 
-        return sd_bus_reply_method_return(msg, "a{st}", 7,
+        return sd_bus_reply_method_return(msg, "a{st}", 9,
                 "packets", v[PF_STAT_PACKETS],
                 "passed", v[PF_STAT_PASSED],
                 "dropped", v[PF_STAT_DROPPED_BY_RULE] + v[PF_STAT_DROPPED_BY_DEFAULT],
                 "dropped-by-rule", v[PF_STAT_DROPPED_BY_RULE],
                 "dropped-by-default", v[PF_STAT_DROPPED_BY_DEFAULT],
                 "malformed", v[PF_STAT_MALFORMED],
-                "non-ip", v[PF_STAT_NON_IP]);
+                "non-ip", v[PF_STAT_NON_IP],
+                "fragments", v[PF_STAT_FRAGMENTS],
+                "always-passed", v[PF_STAT_ALWAYS_PASSED]);
 }
+
+/* ---- Signals --------------------------------------------------------------------------------- */
+
+static const char *const removal_reasons[] = {
+        [REMOVAL_REMOVED] = "removed",
+        [REMOVAL_EXPIRED] = "expired",
+        [REMOVAL_REPLACED] = "replaced",
+};
+
+static int emit_rule_signal(Manager *m, const char *member, const Rule *rule) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        int r;
+
+        r = sd_bus_message_new_signal(m->bus, &s, PF_BUS_PATH, PF_BUS_INTERFACE, member);
+        if (r >= 0)
+                r = sd_bus_message_append(s, "u", rule->id);
+        if (r >= 0)
+                r = bus_message_append_rule(s, m, rule);
+        if (r < 0)
+                return r;
+        return sd_bus_send(m->bus, s, NULL);
+}
+
+/* One RulesReplaced(group, count) per group a bulk change touched: count = rules the group holds now. */
+static void emit_rules_replaced(Manager *m, const struct manager_changes *c) {
+        _cleanup_free_ const char **groups = NULL;
+        size_t n_groups = 0, total = c->n_added + c->n_removed;
+
+        groups = calloc(total + 1, sizeof(char *));
+        if (!groups) {
+                log_oom();
+                return;
+        }
+        for (size_t i = 0; i < total; i++) {
+                const char *g = i < c->n_added ? c->added[i]->group : c->removed[i - c->n_added]->group;
+                bool seen = false;
+
+                for (size_t k = 0; k < n_groups && !seen; k++)
+                        seen = streq(groups[k], g);
+                if (!seen)
+                        groups[n_groups++] = g;
+        }
+        for (size_t k = 0; k < n_groups; k++) {
+                uint32_t count = 0;
+                int r;
+
+                for (size_t i = 0; i < m->rules->n_rules; i++)
+                        count += streq(m->rules->rules[i]->group, groups[k]);
+                r = sd_bus_emit_signal(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, "RulesReplaced", "su", groups[k], count);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to emit RulesReplaced: %m");
+        }
+}
+
+static void bus_on_changes(Manager *m, const struct manager_changes *c) {
+        int r = 0;
+
+        if (!m->bus)
+                return;
+        if (c->n_added + c->n_removed > SIGNALS_PER_CHANGE_MAX) {
+                emit_rules_replaced(m, c);
+                return;
+        }
+        /* Removals first: a replaced rule goes before its successor comes. */
+        for (size_t i = 0; i < c->n_removed && r >= 0; i++)
+                r = sd_bus_emit_signal(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, "RuleRemoved", "us",
+                                       c->removed[i]->id, removal_reasons[c->reason]);
+        for (size_t i = 0; i < c->n_added && r >= 0; i++)
+                r = emit_rule_signal(m, "RuleAdded", c->added[i]);
+        if (r >= 0 && c->changed)
+                r = emit_rule_signal(m, "RuleChanged", c->changed);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit rule signals: %m");
+}
+
+static void bus_on_manager_change(Manager *m, unsigned changes) {
+        int r = 0;
+
+        if (!m->bus)
+                return;
+        if (changes & MANAGER_CHANGED_RULES)
+                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE,
+                                                   "RuleCount", "Generation", NULL);
+        if (r >= 0 && (changes & MANAGER_CHANGED_DEFAULT_ACTION))
+                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE,
+                                                   "DefaultAction", "Generation", NULL);
+        if (r >= 0 && (changes & MANAGER_CHANGED_INTERFACES))
+                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, "Interfaces", NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
+}
+
+/* ---- The object ------------------------------------------------------------------------------ */
 
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DefaultAction", "s", property_get_default_action, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Interfaces", "a(ss)", property_get_interfaces, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RuleCount", "u", property_get_rule_count, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Generation", "t", property_get_generation, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MaxRules", "u", property_get_max_rules, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 
-        SD_BUS_METHOD_WITH_ARGS("AttachInterface",
-                                SD_BUS_ARGS("s", ifname, "s", mode),
-                                SD_BUS_NO_RESULT,
-                                method_attach_interface,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("DetachInterface",
-                                SD_BUS_ARGS("s", ifname),
-                                SD_BUS_NO_RESULT,
-                                method_detach_interface,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Block",
-                                SD_BUS_ARGS("s", address, "u", timeout_sec),
-                                SD_BUS_RESULT("u", id),
-                                method_block,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Unblock",
-                                SD_BUS_ARGS("s", address),
-                                SD_BUS_RESULT("u", removed),
-                                method_unblock,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListRules",
-                                SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("aa{sv}", rules),
-                                method_list_rules,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetStatistics",
-                                SD_BUS_NO_ARGS,
-                                SD_BUS_RESULT("a{st}", statistics),
-                                method_get_statistics,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddRule", SD_BUS_ARGS("a{sv}", rule), SD_BUS_RESULT("u", id),
+                                method_add_rule, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddRules", SD_BUS_ARGS("aa{sv}", rules), SD_BUS_RESULT("au", ids),
+                                method_add_rules, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveRule", SD_BUS_ARGS("u", id), SD_BUS_NO_RESULT,
+                                method_remove_rule, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveRules", SD_BUS_ARGS("au", ids), SD_BUS_NO_RESULT,
+                                method_remove_rules, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReplaceRules", SD_BUS_ARGS("s", group, "aa{sv}", rules), SD_BUS_RESULT("au", ids),
+                                method_replace_rules, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRule", SD_BUS_ARGS("u", id), SD_BUS_RESULT("a{sv}", rule),
+                                method_get_rule, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListRules", SD_BUS_NO_ARGS, SD_BUS_RESULT("aa{sv}", rules),
+                                method_list_rules, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListRulesInGroup", SD_BUS_ARGS("s", group), SD_BUS_RESULT("aa{sv}", rules),
+                                method_list_rules_in_group, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetRuleEnabled", SD_BUS_ARGS("u", id, "b", enabled), SD_BUS_NO_RESULT,
+                                method_set_rule_enabled, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetDefaultAction", SD_BUS_ARGS("s", action), SD_BUS_NO_RESULT,
+                                method_set_default_action, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResetCounters", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_reset_counters, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Block", SD_BUS_ARGS("s", address, "u", timeout_sec), SD_BUS_RESULT("u", id),
+                                method_block, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unblock", SD_BUS_ARGS("s", address), SD_BUS_RESULT("u", removed),
+                                method_unblock, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AttachInterface", SD_BUS_ARGS("s", ifname, "s", mode), SD_BUS_NO_RESULT,
+                                method_attach_interface, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DetachInterface", SD_BUS_ARGS("s", ifname), SD_BUS_NO_RESULT,
+                                method_detach_interface, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStatistics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{st}", statistics),
+                                method_get_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_SIGNAL_WITH_ARGS("RuleAdded", SD_BUS_ARGS("u", id, "a{sv}", rule), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RuleRemoved", SD_BUS_ARGS("u", id, "s", reason), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RuleChanged", SD_BUS_ARGS("u", id, "a{sv}", rule), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("RulesReplaced", SD_BUS_ARGS("s", group, "u", count), 0),
 
         SD_BUS_VTABLE_END
 };
-
-static void bus_on_manager_change(Manager *m, unsigned changes) {
-        int r;
-
-        if (!m->bus)
-                return;
-        if (changes & MANAGER_CHANGED_RULES) {
-                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, "RuleCount", NULL);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
-        }
-        if (changes & MANAGER_CHANGED_INTERFACES) {
-                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, "Interfaces", NULL);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
-        }
-}
 
 int bus_setup(Manager *m) {
         int r;
@@ -343,6 +765,7 @@ int bus_setup(Manager *m) {
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
 
         m->notify = bus_on_manager_change;
+        m->notify_changes = bus_on_changes;
         return 0;
 }
 

@@ -8,16 +8,23 @@
  *                        so rules and counters live on while no daemon runs
  *   links/<ifname>       the XDP bpf_link of each interface: keeps the program
  *                        attached after the daemon exits
+ *
+ * Writing tables: every table the program reads has two copies; see
+ * loader_commit() for how a change reaches packets without a mixed moment.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "block-table.h"
 #include "loader.h"
 #include "log.h"
 #include "macro.h"
@@ -30,12 +37,29 @@ struct attachment {
         enum xdp_mode mode;             /* in effect: native or generic */
 };
 
+/* An mmapped array map: elements sit at 8-byte aligned strides. */
+struct mapped_array {
+        uint8_t *base;
+        size_t elem_size;
+        size_t n;
+        size_t length;
+};
+
 struct Loader {
         struct packetfilter_bpf *skel;
         char *bpffs_dir;                /* NULL: nothing is pinned */
         struct attachment *attachments;
         size_t n_attachments;
         int n_cpus;
+
+        struct mapped_array tbl24, block_info, rule_info, rank_slot, proto, sport, dport, icmp, vlan, bitmaps;
+        int sync_outer_fd, sync_inner_fd;
+
+        /* What should be in force, and what each copy holds of it. */
+        BlockTable *blocks;
+        Classifier *classifier;                 /* staged; NULL = none yet */
+        Classifier *written[PF_COPIES];         /* what each copy's classifier tables hold */
+        bool full_rewrite[PF_COPIES];           /* copy content unknown (pinned maps from an earlier run) */
 };
 
 static const char *const xdp_mode_names[_XDP_MODE_MAX] = {
@@ -77,93 +101,6 @@ static int loader_pin_path(Loader *l, const char *sub, const char *name, char **
                 return -ENOMEM;
         *ret = p;
         return 0;
-}
-
-int loader_new(const char *bpffs_dir, Loader **ret) {
-        _cleanup_free_ char *maps_dir = NULL, *links_dir = NULL;
-        Loader *l;
-        int r;
-
-        libbpf_set_print(libbpf_print_fn);
-
-        l = calloc(1, sizeof(Loader));
-        if (!l)
-                return -ENOMEM;
-
-        r = libbpf_num_possible_cpus();
-        if (r < 0) {
-                loader_free(l);
-                return log_error_errno(r, "Failed to count possible CPUs: %m");
-        }
-        l->n_cpus = r;
-
-        if (bpffs_dir) {
-                l->bpffs_dir = strdup(bpffs_dir);
-                if (!l->bpffs_dir) {
-                        loader_free(l);
-                        return -ENOMEM;
-                }
-                r = loader_pin_path(l, "maps", NULL, &maps_dir);
-                if (r >= 0)
-                        r = loader_pin_path(l, "links", NULL, &links_dir);
-                if (r >= 0)
-                        r = mkdir_if_missing(l->bpffs_dir, 0700);
-                if (r >= 0)
-                        r = mkdir_if_missing(maps_dir, 0700);
-                if (r >= 0)
-                        r = mkdir_if_missing(links_dir, 0700);
-                if (r < 0) {
-                        loader_free(l);
-                        return log_error_errno(r, "Failed to create pin folders under %s: %m", bpffs_dir);
-                }
-        }
-
-        LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps_dir);
-        l->skel = packetfilter_bpf__open_opts(&opts);
-        if (!l->skel) {
-                r = negative_errno();
-                loader_free(l);
-                return log_error_errno(r, "Failed to open BPF object: %m");
-        }
-
-        if (!bpffs_dir) {
-                struct bpf_map *map;
-
-                /* Without a pin root libbpf would pin LIBBPF_PIN_BY_NAME maps in /sys/fs/bpf. */
-                bpf_object__for_each_map(map, l->skel->obj) {
-                        r = bpf_map__set_pin_path(map, NULL);
-                        if (r < 0) {
-                                loader_free(l);
-                                return log_error_errno(r, "Failed to unset pin path: %m");
-                        }
-                }
-        }
-
-        r = packetfilter_bpf__load(l->skel);
-        if (r < 0) {
-                loader_free(l);
-                return log_error_errno(r, "Failed to load BPF program: %m");
-        }
-
-        *ret = l;
-        return 0;
-}
-
-Loader *loader_free(Loader *l) {
-        if (!l)
-                return NULL;
-        /* Closing a pinned link's fd leaves it attached: that is the point of the pin. */
-        for (size_t i = 0; i < l->n_attachments; i++)
-                closep(&l->attachments[i].link_fd);
-        free(l->attachments);
-        packetfilter_bpf__destroy(l->skel);
-        free(l->bpffs_dir);
-        free(l);
-        return NULL;
-}
-
-int loader_prog_fd(Loader *l) {
-        return bpf_program__fd(l->skel->progs.packetfilter_xdp);
 }
 
 static struct attachment *loader_find_attachment(Loader *l, const char *ifname) {
@@ -311,7 +248,7 @@ int loader_attach(Loader *l, const char *ifname, enum xdp_mode mode, enum xdp_mo
                 if (a && old_fd >= 0)
                         a->link_fd = TAKE_FD(old_fd);
                 return log_warning_errno(r, "Failed to attach XDP to %s in %s mode: %m",
-                                         ifname, xdp_mode_to_string(mode));
+                                         ifname, strna(xdp_mode_to_string(mode)));
         }
         if (pin) {
                 (void) unlink(pin);
@@ -368,117 +305,508 @@ bool loader_is_attached(Loader *l, const char *ifname) {
         return access(pin, F_OK) == 0;
 }
 
-static void prefix_to_key_v4(const struct prefix *p, struct pf_lpm_v4_key *k) {
-        *k = (struct pf_lpm_v4_key) { .prefixlen = p->prefixlen };
-        memcpy(k->addr, p->addr, sizeof(k->addr));
+
+static int mapped_array_open(struct bpf_map *map, struct mapped_array *ret) {
+        size_t elem = (bpf_map__value_size(map) + 7) & ~(size_t) 7, n = bpf_map__max_entries(map);
+        size_t length = elem * n;
+        void *p;
+
+        length = (length + (size_t) getpagesize() - 1) & ~((size_t) getpagesize() - 1);
+        p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+        if (p == MAP_FAILED)
+                return negative_errno();
+        *ret = (struct mapped_array) { .base = p, .elem_size = elem, .n = n, .length = length };
+        return 0;
 }
 
-static void prefix_to_key_v6(const struct prefix *p, struct pf_lpm_v6_key *k) {
-        *k = (struct pf_lpm_v6_key) { .prefixlen = p->prefixlen };
-        memcpy(k->addr, p->addr, sizeof(k->addr));
+static void mapped_array_close(struct mapped_array *a) {
+        if (a->base)
+                (void) munmap(a->base, a->length);
+        *a = (struct mapped_array) {};
 }
 
-int loader_prefix_set(Loader *l, const struct prefix *p, uint32_t rule_slot, enum pf_action action) {
-        struct pf_prefix_value v = { .rule_slot = rule_slot, .action = action };
-        int r;
-
-        if (rule_slot >= PF_MAX_RULES)
-                return -ERANGE;
-
-        if (p->family == AF_INET) {
-                struct pf_lpm_v4_key k;
-
-                prefix_to_key_v4(p, &k);
-                r = bpf_map__update_elem(l->skel->maps.pf_src_v4, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
-        } else {
-                struct pf_lpm_v6_key k;
-
-                prefix_to_key_v6(p, &k);
-                r = bpf_map__update_elem(l->skel->maps.pf_src_v6, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
-        }
-        return r < 0 ? r : 0;
+static void *mapped_array_at(const struct mapped_array *a, size_t index) {
+        return a->base + index * a->elem_size;
 }
 
-int loader_prefix_delete(Loader *l, const struct prefix *p) {
-        int r;
-
-        if (p->family == AF_INET) {
-                struct pf_lpm_v4_key k;
-
-                prefix_to_key_v4(p, &k);
-                r = bpf_map__delete_elem(l->skel->maps.pf_src_v4, &k, sizeof(k), 0);
-        } else {
-                struct pf_lpm_v6_key k;
-
-                prefix_to_key_v6(p, &k);
-                r = bpf_map__delete_elem(l->skel->maps.pf_src_v6, &k, sizeof(k), 0);
-        }
-        return r < 0 ? r : 0;
+static void mapped_array_set_u32(const struct mapped_array *a, size_t index, uint32_t v) {
+        memcpy(mapped_array_at(a, index), &v, sizeof(v));
 }
 
-/* Walks one LPM map and deletes what keep() rejects. Keys are collected first:
- * deleting while iterating would restart the walk. */
-static int loader_prune_map(struct bpf_map *map, int family, size_t key_size,
-                            bool (*keep)(const struct prefix *p, void *userdata), void *userdata) {
-        _cleanup_free_ uint8_t *keys = NULL;
-        uint8_t key[sizeof(struct pf_lpm_v6_key)], *prev = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
+/* A map-in-map whose update makes the kernel wait until no BPF program that started
+ * before it still runs (synchronize_rcu): how we know nobody reads the old copy. */
+static int loader_create_sync_maps(Loader *l) {
+        LIBBPF_OPTS(bpf_map_create_opts, opts);
 
-        for (;;) {
-                r = bpf_map__get_next_key(map, prev, key, key_size);
-                if (r == -ENOENT)
-                        break;
+        l->sync_inner_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pf_sync_inner", 4, 4, 1, NULL);
+        if (l->sync_inner_fd < 0)
+                return l->sync_inner_fd;
+        opts.inner_map_fd = l->sync_inner_fd;
+        l->sync_outer_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "pf_sync", 4, 4, 1, &opts);
+        return l->sync_outer_fd < 0 ? l->sync_outer_fd : 0;
+}
+
+static int loader_wait_for_readers(Loader *l) {
+        uint32_t zero = 0;
+
+        return bpf_map_update_elem(l->sync_outer_fd, &zero, &l->sync_inner_fd, BPF_ANY);
+}
+
+static int loader_write_masks(Loader *l) {
+        for (uint32_t len = 0; len <= 128; len++) {
+                struct pf_mask m = {};
+                int r;
+
+                for (uint32_t b = 0; b < len; b++)
+                        ((uint8_t *) m.word)[b / 8] |= (uint8_t) (0x80u >> (b % 8));
+                r = bpf_map__update_elem(l->skel->maps.pf_masks, &len, sizeof(len), &m, sizeof(m), BPF_ANY);
                 if (r < 0)
-                        return r;
-                if (n == allocated) {
-                        size_t want = allocated ? allocated * 2 : 64;
-                        uint8_t *k = reallocarray(keys, want, key_size);
-
-                        if (!k)
-                                return -ENOMEM;
-                        keys = k;
-                        allocated = want;
-                }
-                memcpy(keys + n * key_size, key, key_size);
-                prev = keys + n * key_size;
-                n++;
-        }
-
-        for (size_t i = 0; i < n; i++) {
-                uint8_t *k = keys + i * key_size;
-                struct prefix p = { .family = family };
-                uint32_t prefixlen;
-
-                memcpy(&prefixlen, k, sizeof(prefixlen));
-                p.prefixlen = (uint8_t) prefixlen;
-                memcpy(p.addr, k + sizeof(prefixlen), key_size - sizeof(prefixlen));
-                if (keep(&p, userdata))
-                        continue;
-                r = bpf_map__delete_elem(map, k, key_size, 0);
-                if (r < 0 && r != -ENOENT)
                         return r;
         }
         return 0;
 }
 
-int loader_prefix_prune(Loader *l, bool (*keep)(const struct prefix *p, void *userdata), void *userdata) {
+int loader_new(const char *bpffs_dir, Loader **ret) {
+        _cleanup_(loader_freep) Loader *l = NULL;
+        _cleanup_free_ char *maps_dir = NULL, *links_dir = NULL;
         int r;
 
-        r = loader_prune_map(l->skel->maps.pf_src_v4, AF_INET, sizeof(struct pf_lpm_v4_key), keep, userdata);
+        libbpf_set_print(libbpf_print_fn);
+
+        l = calloc(1, sizeof(Loader));
+        if (!l)
+                return -ENOMEM;
+        l->sync_outer_fd = l->sync_inner_fd = -1;
+
+        r = libbpf_num_possible_cpus();
+        if (r < 0)
+                return log_error_errno(r, "Failed to count possible CPUs: %m");
+        l->n_cpus = r;
+
+        r = block_table_new(&l->blocks);
         if (r < 0)
                 return r;
-        return loader_prune_map(l->skel->maps.pf_src_v6, AF_INET6, sizeof(struct pf_lpm_v6_key), keep, userdata);
+
+        if (bpffs_dir) {
+                l->bpffs_dir = strdup(bpffs_dir);
+                if (!l->bpffs_dir)
+                        return -ENOMEM;
+                r = loader_pin_path(l, "maps", NULL, &maps_dir);
+                if (r >= 0)
+                        r = loader_pin_path(l, "links", NULL, &links_dir);
+                if (r >= 0)
+                        r = mkdir_if_missing(l->bpffs_dir, 0700);
+                if (r >= 0)
+                        r = mkdir_if_missing(maps_dir, 0700);
+                if (r >= 0)
+                        r = mkdir_if_missing(links_dir, 0700);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create pin folders under %s: %m", bpffs_dir);
+        }
+
+        LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps_dir);
+        l->skel = packetfilter_bpf__open_opts(&opts);
+        if (!l->skel)
+                return log_error_errno(negative_errno(), "Failed to open BPF object: %m");
+
+        if (!bpffs_dir) {
+                struct bpf_map *map;
+
+                /* Without a pin root libbpf would pin LIBBPF_PIN_BY_NAME maps in /sys/fs/bpf. */
+                bpf_object__for_each_map(map, l->skel->obj) {
+                        r = bpf_map__set_pin_path(map, NULL);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to unset pin path: %m");
+                }
+        }
+
+        r = packetfilter_bpf__load(l->skel);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load BPF program: %m");
+
+        struct {
+                struct bpf_map *map;
+                struct mapped_array *array;
+        } mapped[] = {
+                { l->skel->maps.pf_v4_block, &l->tbl24 },
+                { l->skel->maps.pf_block_info, &l->block_info },
+                { l->skel->maps.pf_rule_info, &l->rule_info },
+                { l->skel->maps.pf_rank_slot, &l->rank_slot },
+                { l->skel->maps.pf_proto_class, &l->proto },
+                { l->skel->maps.pf_sport_class, &l->sport },
+                { l->skel->maps.pf_dport_class, &l->dport },
+                { l->skel->maps.pf_icmp_class, &l->icmp },
+                { l->skel->maps.pf_vlan_class, &l->vlan },
+                { l->skel->maps.pf_bitmaps, &l->bitmaps },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(mapped); i++) {
+                r = mapped_array_open(mapped[i].map, mapped[i].array);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to map %s: %m", bpf_map__name(mapped[i].map));
+        }
+
+        r = loader_create_sync_maps(l);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the synchronisation map: %m");
+        r = loader_write_masks(l);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write prefix masks: %m");
+
+        /* Pinned maps may hold anything from an earlier run: the first commit rewrites both copies whole. */
+        for (unsigned c = 0; c < PF_COPIES; c++) {
+                l->full_rewrite[c] = true;
+                block_table_mark_all_dirty(l->blocks, c);
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
-int loader_set_default_action(Loader *l, enum pf_action a) {
-        struct pf_config c = { .default_action = a };
-        __u32 key = 0;
-
-        return bpf_map__update_elem(l->skel->maps.pf_config, &key, sizeof(key), &c, sizeof(c), BPF_ANY);
+static void loader_release_classifier(Loader *l, Classifier *c) {
+        if (!c || c == l->classifier)
+                return;
+        for (unsigned k = 0; k < PF_COPIES; k++)
+                if (l->written[k] == c)
+                        return;
+        classifier_free(c);
 }
 
-int loader_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, uint64_t *ret_bytes) {
+Loader *loader_free(Loader *l) {
+        Classifier *cs[PF_COPIES + 1];
+
+        if (!l)
+                return NULL;
+        /* Closing a pinned link's fd leaves it attached: that is the point of the pin. */
+        for (size_t i = 0; i < l->n_attachments; i++)
+                closep(&l->attachments[i].link_fd);
+        free(l->attachments);
+
+        struct mapped_array *arrays[] = {
+                &l->tbl24, &l->block_info, &l->rule_info, &l->rank_slot, &l->proto,
+                &l->sport, &l->dport, &l->icmp, &l->vlan, &l->bitmaps,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(arrays); i++)
+                mapped_array_close(arrays[i]);
+        closep(&l->sync_outer_fd);
+        closep(&l->sync_inner_fd);
+
+        /* Free each classifier once, however many copies share it. */
+        cs[0] = l->classifier;
+        for (unsigned k = 0; k < PF_COPIES; k++)
+                cs[k + 1] = l->written[k];
+        for (size_t i = 0; i < ELEMENTSOF(cs); i++) {
+                bool dup = false;
+
+                for (size_t j = 0; j < i; j++)
+                        dup = dup || cs[j] == cs[i];
+                if (!dup)
+                        classifier_free(cs[i]);
+        }
+
+        block_table_free(l->blocks);
+        packetfilter_bpf__destroy(l->skel);
+        free(l->bpffs_dir);
+        free(l);
+        return NULL;
+}
+
+int loader_prog_fd(Loader *l) {
+        return bpf_program__fd(l->skel->progs.packetfilter_xdp);
+}
+
+/* ---- Staging ---------------------------------------------------------------------------------- */
+
+int loader_block_set(Loader *l, const struct prefix *p, uint32_t block_slot) {
+        return block_table_set(l->blocks, p, block_slot);
+}
+
+int loader_block_delete(Loader *l, const struct prefix *p) {
+        return block_table_delete(l->blocks, p);
+}
+
+size_t loader_block_count(Loader *l) {
+        return block_table_count(l->blocks);
+}
+
+static struct pf_rule_info rule_info_make(uint64_t order_key, enum pf_action action) {
+        return (struct pf_rule_info) { .order = order_key, .action = action };
+}
+
+/* Slot information is written at once: no copy refers to a slot before a commit does. */
+int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action) {
+        struct pf_rule_info info = rule_info_make(order_key, action);
+
+        if (block_slot >= PF_MAX_BLOCKS)
+                return -ERANGE;
+        memcpy(mapped_array_at(&l->block_info, block_slot), &info, sizeof(info));
+        return 0;
+}
+
+int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action) {
+        struct pf_rule_info info = rule_info_make(order_key, action);
+
+        if (rule_slot >= PF_MAX_RULES)
+                return -ERANGE;
+        memcpy(mapped_array_at(&l->rule_info, rule_slot), &info, sizeof(info));
+        return 0;
+}
+
+void loader_set_classifier(Loader *l, Classifier *c) {
+        Classifier *old = l->classifier;
+
+        l->classifier = c;
+        loader_release_classifier(l, old);
+}
+
+/* ---- Writing one copy -------------------------------------------------------------------------- */
+
+static int prefix_key_write(Loader *l, unsigned copy, uint8_t table, uint8_t family, uint8_t prefixlen,
+                            const uint8_t *addr, bool remove, uint32_t value) {
+        struct pf_prefix_key key = { .copy = copy, .table = table, .family = family, .prefixlen = prefixlen };
+        int r;
+
+        memcpy(key.addr, addr, 16);
+        if (remove) {
+                r = bpf_map__delete_elem(l->skel->maps.pf_prefixes, &key, sizeof(key), 0);
+                return r == -ENOENT ? 0 : r;
+        }
+        return bpf_map__update_elem(l->skel->maps.pf_prefixes, &key, sizeof(key), &value, sizeof(value), BPF_ANY);
+}
+
+/* Deletes every pf_prefixes entry of a copy in the given tables (mask of 1 << table). */
+static int loader_purge_prefixes(Loader *l, unsigned copy, unsigned tables) {
+        struct bpf_map *map = l->skel->maps.pf_prefixes;
+        struct pf_prefix_key key, *prev = NULL, next;
+        int r;
+
+        /* Deleting while walking restarts nothing here: we step from the last key kept. */
+        for (;;) {
+                r = bpf_map__get_next_key(map, prev, &next, sizeof(next));
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (next.copy == copy && (tables & (1u << next.table))) {
+                        r = bpf_map__delete_elem(map, &next, sizeof(next), 0);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                        /* The deleted key can no longer be a cursor: start over from the last kept one. */
+                        continue;
+                }
+                key = next;
+                prev = &key;
+        }
+}
+
+static int write_block_entry(const struct prefix *p, uint32_t slot, void *userdata) {
+        struct { Loader *l; unsigned copy; } *ctx = userdata;
+
+        if (p->family == AF_INET && p->prefixlen <= 24)
+                return 0;       /* lives in the DIR-24 table */
+        return prefix_key_write(ctx->l, ctx->copy, PF_TABLE_BLOCK,
+                                p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6,
+                                p->prefixlen, p->addr, false, slot);
+}
+
+static int loader_write_blocks(Loader *l, unsigned copy) {
+        const uint32_t *want = block_table_tbl24(l->blocks);
+        int r;
+
+        for (size_t chunk = 0; chunk < BLOCK_CHUNKS; chunk++) {
+                size_t first = chunk << BLOCK_CHUNK_SHIFT, n = (size_t) 1 << BLOCK_CHUNK_SHIFT;
+                size_t global = (size_t) copy * PF_V4_TBL24_ENTRIES + first;
+
+                if (!block_table_chunk_dirty(l->blocks, copy, chunk))
+                        continue;
+                /* Rows are PF_TBL24_ROW entries without gaps, and a chunk is whole rows. */
+                memcpy(mapped_array_at(&l->tbl24, global / PF_TBL24_ROW), want + first, n * sizeof(uint32_t));
+        }
+
+        if (l->full_rewrite[copy]) {
+                struct { Loader *l; unsigned copy; } ctx = { l, copy };
+
+                r = loader_purge_prefixes(l, copy, 1u << PF_TABLE_BLOCK);
+                if (r >= 0)
+                        r = block_table_foreach(l->blocks, write_block_entry, &ctx);
+        } else {
+                const struct block_op *ops;
+                size_t n;
+
+                ops = block_table_ops(l->blocks, copy, &n);
+                r = 0;
+                for (size_t i = 0; i < n && r >= 0; i++)
+                        r = prefix_key_write(l, copy, PF_TABLE_BLOCK, ops[i].family, ops[i].prefixlen,
+                                             ops[i].addr, ops[i].remove, ops[i].slot);
+        }
+        return r;
+}
+
+static int loader_write_classifier(Loader *l, unsigned copy) {
+        const Classifier *c = l->classifier, *old = l->full_rewrite[copy] ? NULL : l->written[copy];
+        struct bpf_map *ifaces = l->skel->maps.pf_iface_class;
+        size_t base;
+        int r;
+
+        if (!c || (c == old && !l->full_rewrite[copy]))
+                return 0;
+
+        for (size_t v = 0; v < 256; v++) {
+                mapped_array_set_u32(&l->proto, copy * 256 + v, c->proto[v]);
+                mapped_array_set_u32(&l->icmp, copy * 256 + v, c->icmp[v]);
+        }
+        for (size_t v = 0; v < 65536; v++) {
+                mapped_array_set_u32(&l->sport, copy * 65536 + v, c->sport[v]);
+                mapped_array_set_u32(&l->dport, copy * 65536 + v, c->dport[v]);
+        }
+        for (size_t v = 0; v <= PF_VLAN_UNTAGGED; v++)
+                mapped_array_set_u32(&l->vlan, copy * (PF_VLAN_UNTAGGED + 1) + v, c->vlan[v]);
+        for (size_t rank = 0; rank < PF_MAX_RULES; rank++)
+                mapped_array_set_u32(&l->rank_slot, copy * PF_MAX_RULES + rank,
+                                     rank < c->n_ranks ? c->rank_slot[rank] : 0);
+        base = (size_t) copy * PF_MAX_CLASSES;
+        for (uint32_t k = 0; k < c->n_classes; k++)
+                memcpy(mapped_array_at(&l->bitmaps, base + k), &c->bitmaps[k], sizeof(struct pf_bitmap));
+
+        /* Interfaces and prefixes live in hash maps: drop what this copy had, then write. */
+        if (old) {
+                for (size_t i = 0; i < old->n_interfaces; i++) {
+                        struct pf_iface_key key = { .copy = copy, .ifindex = old->interfaces[i].ifindex };
+
+                        (void) bpf_map__delete_elem(ifaces, &key, sizeof(key), 0);
+                }
+                for (size_t i = 0; i < old->n_prefixes; i++) {
+                        const struct classifier_prefix *p = &old->prefixes[i];
+
+                        r = prefix_key_write(l, copy, p->table, p->family, p->prefixlen, p->addr, true, 0);
+                        if (r < 0)
+                                return r;
+                }
+        } else {
+                struct pf_iface_key key, *prev = NULL, next;
+
+                r = loader_purge_prefixes(l, copy, (1u << PF_TABLE_CLS_SOURCE) | (1u << PF_TABLE_CLS_DESTINATION));
+                if (r < 0)
+                        return r;
+                while (bpf_map__get_next_key(ifaces, prev, &next, sizeof(next)) >= 0) {
+                        if (next.copy == copy) {
+                                (void) bpf_map__delete_elem(ifaces, &next, sizeof(next), 0);
+                                continue;
+                        }
+                        key = next;
+                        prev = &key;
+                }
+        }
+        for (size_t i = 0; i < c->n_interfaces; i++) {
+                struct pf_iface_key key = { .copy = copy, .ifindex = c->interfaces[i].ifindex };
+
+                r = bpf_map__update_elem(ifaces, &key, sizeof(key), &c->interfaces[i].class,
+                                         sizeof(uint32_t), BPF_ANY);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_prefixes; i++) {
+                const struct classifier_prefix *p = &c->prefixes[i];
+
+                r = prefix_key_write(l, copy, p->table, p->family, p->prefixlen, p->addr, false, p->class);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int loader_write_gen(Loader *l, unsigned copy) {
+        const Classifier *c = l->classifier;
+        struct pf_length_list block_lengths[_PF_FAMILY_MAX];
+        struct pf_gen gen = {};
+
+        block_table_lengths(l->blocks, block_lengths);
+        if (c) {
+                gen.default_action = c->default_action;
+                gen.has_classifier = c->n_ranks > 0;
+                gen.field_mask = c->field_mask;
+                memcpy(gen.absent_class, c->absent_class, sizeof(gen.absent_class));
+                memcpy(gen.lengths, c->lengths, sizeof(gen.lengths));
+        }
+        memcpy(gen.lengths[PF_TABLE_BLOCK], block_lengths, sizeof(block_lengths));
+        return bpf_map__update_elem(l->skel->maps.pf_gen, &copy, sizeof(copy), &gen, sizeof(gen), BPF_ANY);
+}
+
+/* Brings one (inactive) copy up to what is staged. Marks are cleared only on success,
+ * so a failure leaves the copy to be rewritten by the next commit. */
+static int loader_write_copy(Loader *l, unsigned copy) {
+        Classifier *old = l->written[copy];
+        int r;
+
+        r = loader_write_blocks(l, copy);
+        if (r >= 0)
+                r = loader_write_classifier(l, copy);
+        if (r >= 0)
+                r = loader_write_gen(l, copy);
+        if (r < 0)
+                return r;
+
+        block_table_chunks_clean(l->blocks, copy);
+        block_table_ops_done(l->blocks, copy);
+        l->written[copy] = l->classifier;
+        l->full_rewrite[copy] = false;
+        loader_release_classifier(l, old);
+        return 0;
+}
+
+static int loader_active_copy(Loader *l, unsigned *ret) {
+        struct pf_config cfg;
+        uint32_t zero = 0;
+        int r;
+
+        r = bpf_map__lookup_elem(l->skel->maps.pf_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+        if (r < 0)
+                return r;
+        *ret = cfg.active & 1;
+        return 0;
+}
+
+/*
+ * 1. write everything staged into the copy no packet reads;
+ * 2. flip pf_config.active to it: one 4-byte write, so each packet sees one copy or the other;
+ * 3. wait until no program run that started on the old copy is still going;
+ * 4. bring the old copy up to date, ready for the next change.
+ */
+int loader_commit(Loader *l) {
+        struct pf_config cfg = {};
+        unsigned active, target;
+        uint32_t zero = 0;
+        int r;
+
+        r = loader_active_copy(l, &active);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the active copy: %m");
+        target = active ^ 1;
+
+        r = loader_write_copy(l, target);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the inactive copy of the tables: %m");
+
+        cfg.active = target;
+        r = bpf_map__update_elem(l->skel->maps.pf_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
+        if (r < 0)
+                return log_error_errno(r, "Failed to switch to the new tables: %m");
+
+        r = loader_wait_for_readers(l);
+        if (r < 0)
+                return log_error_errno(r, "Failed to wait for readers of the old tables: %m");
+
+        /* The change is in force. If this fails, the next commit rewrites that copy. */
+        r = loader_write_copy(l, active);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to bring the old copy of the tables up to date, will retry: %m");
+                return 0;
+        }
+        return 1;
+}
+
+/* ---- Counters ---------------------------------------------------------------------------------- */
+
+int loader_rule_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, uint64_t *ret_bytes) {
         _cleanup_free_ struct pf_counter *per_cpu = NULL;
         uint64_t packets = 0, bytes = 0;
         int r;
@@ -488,7 +816,7 @@ int loader_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, ui
         per_cpu = calloc(l->n_cpus, sizeof(struct pf_counter));
         if (!per_cpu)
                 return -ENOMEM;
-        r = bpf_map__lookup_elem(l->skel->maps.pf_counters, &rule_slot, sizeof(rule_slot),
+        r = bpf_map__lookup_elem(l->skel->maps.pf_rule_counters, &rule_slot, sizeof(rule_slot),
                                  per_cpu, l->n_cpus * sizeof(struct pf_counter), 0);
         if (r < 0)
                 return r;
@@ -501,7 +829,7 @@ int loader_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, ui
         return 0;
 }
 
-int loader_counter_reset(Loader *l, uint32_t rule_slot) {
+int loader_rule_counter_reset(Loader *l, uint32_t rule_slot) {
         _cleanup_free_ struct pf_counter *zero = NULL;
 
         if (rule_slot >= PF_MAX_RULES)
@@ -509,8 +837,32 @@ int loader_counter_reset(Loader *l, uint32_t rule_slot) {
         zero = calloc(l->n_cpus, sizeof(struct pf_counter));
         if (!zero)
                 return -ENOMEM;
-        return bpf_map__update_elem(l->skel->maps.pf_counters, &rule_slot, sizeof(rule_slot),
+        return bpf_map__update_elem(l->skel->maps.pf_rule_counters, &rule_slot, sizeof(rule_slot),
                                     zero, l->n_cpus * sizeof(struct pf_counter), BPF_ANY);
+}
+
+int loader_block_counter_read(Loader *l, uint32_t block_slot, uint64_t *ret_packets, uint64_t *ret_bytes) {
+        struct pf_counter c;
+        int r;
+
+        if (block_slot >= PF_MAX_BLOCKS)
+                return -ERANGE;
+        r = bpf_map__lookup_elem(l->skel->maps.pf_block_counters, &block_slot, sizeof(block_slot),
+                                 &c, sizeof(c), 0);
+        if (r < 0)
+                return r;
+        *ret_packets = c.packets;
+        *ret_bytes = c.bytes;
+        return 0;
+}
+
+int loader_block_counter_reset(Loader *l, uint32_t block_slot) {
+        struct pf_counter zero = {};
+
+        if (block_slot >= PF_MAX_BLOCKS)
+                return -ERANGE;
+        return bpf_map__update_elem(l->skel->maps.pf_block_counters, &block_slot, sizeof(block_slot),
+                                    &zero, sizeof(zero), BPF_ANY);
 }
 
 int loader_statistics_read(Loader *l, struct pf_statistics *ret) {
@@ -531,4 +883,45 @@ int loader_statistics_read(Loader *l, struct pf_statistics *ret) {
         }
         *ret = s;
         return 0;
+}
+
+int loader_statistics_reset(Loader *l) {
+        _cleanup_free_ uint64_t *zero = NULL;
+        int r;
+
+        zero = calloc(l->n_cpus, sizeof(uint64_t));
+        if (!zero)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < _PF_STAT_MAX; i++) {
+                r = bpf_map__update_elem(l->skel->maps.pf_stats, &i, sizeof(i), zero,
+                                         l->n_cpus * sizeof(uint64_t), BPF_ANY);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The kernel's own account of a map's memory (fdinfo "memlock", exact since Linux 6.4). */
+static uint64_t map_memory(int fd) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[256];
+        uint64_t v = 0;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "memlock: %" SCNu64, &v) == 1)
+                        break;
+        return v;
+}
+
+uint64_t loader_map_memory(Loader *l) {
+        struct bpf_map *map;
+        uint64_t total = 0;
+
+        bpf_object__for_each_map(map, l->skel->obj)
+                total += map_memory(bpf_map__fd(map));
+        return total;
 }

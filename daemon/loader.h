@@ -2,7 +2,14 @@
 /*
  * The BPF loader: the only part of user space that knows the skeleton.
  * Loads the XDP program, pins its maps and links under the bpffs folder,
- * attaches it to interfaces and writes the tables the rule model asks for.
+ * attaches it to interfaces, and writes the tables the daemon compiles.
+ *
+ * Changes are transactional: loader_block_set()/loader_block_delete() and
+ * loader_set_classifier() only stage; loader_commit() writes the staged
+ * state into the copy no packet reads, flips pf_config.active with one
+ * write, waits until no program still runs on the old copy, and brings
+ * the old copy up to date. A packet is judged wholly by the old or the new
+ * rules, never a mix.
  */
 #pragma once
 
@@ -11,6 +18,8 @@
 #include <stdint.h>
 
 #include "address.h"
+#include "classifier.h"
+#include "macro.h"
 #include "packetfilter.h"
 
 typedef struct Loader Loader;
@@ -32,40 +41,47 @@ struct pf_statistics {
 
 /*
  * Opens and loads the program. With a bpffs_dir, maps are pinned in
- * BPFFS_DIR/maps (reused when already there, so counters and rules survive
+ * BPFFS_DIR/maps (reused when already there, so rules and counters survive
  * a restart) and links in BPFFS_DIR/links. With NULL nothing is pinned
  * (tests, benchmarks).
  */
 int loader_new(const char *bpffs_dir, Loader **ret);
 Loader *loader_free(Loader *l);
-#include "macro.h"
 DEFINE_TRIVIAL_CLEANUP_FUNC(Loader *, loader_free);
 
 /* The program's fd, for bpf_prog_test_run_opts in tests and benchmarks. */
 int loader_prog_fd(Loader *l);
 
-/*
- * Attaches to ifindex through a bpf_link (pinned as BPFFS_DIR/links/IFNAME).
- * If a pinned link for IFNAME already exists it is adopted and its program
- * swapped for ours without a gap. *ret_mode gets the mode in effect.
- * -ENODEV no such interface, -EOPNOTSUPP the mode is not supported.
- */
 int loader_attach(Loader *l, const char *ifname, enum xdp_mode mode, enum xdp_mode *ret_mode);
-/* Detaches and unpins. -ENOENT if not attached by us. */
 int loader_detach(Loader *l, const char *ifname);
-/* Has a pinned link for IFNAME from an earlier run? Writes the mode recorded at attach. */
 bool loader_is_attached(Loader *l, const char *ifname);
 
-/* Source-prefix table. */
-int loader_prefix_set(Loader *l, const struct prefix *p, uint32_t rule_slot, enum pf_action action);
-int loader_prefix_delete(Loader *l, const struct prefix *p);
-/* Deletes every entry for which keep() says false: reconciles pinned maps with saved state. */
-int loader_prefix_prune(Loader *l, bool (*keep)(const struct prefix *p, void *userdata), void *userdata);
+/* ---- Staging (nothing reaches packets before loader_commit) ---- */
 
-int loader_set_default_action(Loader *l, enum pf_action a);
+/* Block rules: source prefix -> block slot (< PF_MAX_BLOCKS). Setting an existing prefix replaces its slot. */
+int loader_block_set(Loader *l, const struct prefix *p, uint32_t block_slot);
+int loader_block_delete(Loader *l, const struct prefix *p);
+size_t loader_block_count(Loader *l);
 
-/* Per-rule counters, summed over CPUs. */
-int loader_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, uint64_t *ret_bytes);
-int loader_counter_reset(Loader *l, uint32_t rule_slot);
+/* A block or classifier rule's place in the order and its action, by slot. Staged too. */
+int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action);
+int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action);
 
+/* The compiled classifier (and the default action, which lives beside it). Takes ownership. */
+void loader_set_classifier(Loader *l, Classifier *c);
+
+/* Applies all that is staged, atomically as seen by traffic. On failure nothing staged is lost:
+ * the next commit retries. Returns 1 when both copies hold the change (so nothing refers to
+ * what was removed any more), 0 when only the active one does yet. */
+int loader_commit(Loader *l);
+
+/* ---- Counters ---- */
+int loader_rule_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, uint64_t *ret_bytes);
+int loader_rule_counter_reset(Loader *l, uint32_t rule_slot);
+int loader_block_counter_read(Loader *l, uint32_t block_slot, uint64_t *ret_packets, uint64_t *ret_bytes);
+int loader_block_counter_reset(Loader *l, uint32_t block_slot);
 int loader_statistics_read(Loader *l, struct pf_statistics *ret);
+int loader_statistics_reset(Loader *l);
+
+/* Bytes of kernel memory the maps take (for benchmarks and GetStatistics). */
+uint64_t loader_map_memory(Loader *l);

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "classifier.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
@@ -18,7 +20,7 @@ uint64_t now_realtime_usec(void) {
 }
 
 int manager_new(const char *state_dir, const char *bpffs_dir, const char *config_file, Manager **ret) {
-        Manager *m;
+        _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
         m = calloc(1, sizeof(Manager));
@@ -28,22 +30,20 @@ int manager_new(const char *state_dir, const char *bpffs_dir, const char *config
         m->state_dir = strdup(state_dir);
         m->bpffs_dir = strdup(bpffs_dir);
         m->config_file = strdup(config_file);
-        if (!m->state_dir || !m->bpffs_dir || !m->config_file) {
-                manager_free(m);
+        if (!m->state_dir || !m->bpffs_dir || !m->config_file)
                 return -ENOMEM;
-        }
 
         r = polkit_registry_new(&m->polkit);
         if (r >= 0)
                 r = rule_set_new(&m->rules);
         if (r >= 0)
+                r = rule_index_new(&m->blocks);
+        if (r >= 0)
                 r = sd_event_default(&m->event);
-        if (r < 0) {
-                manager_free(m);
+        if (r < 0)
                 return r;
-        }
 
-        *ret = m;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
@@ -54,6 +54,7 @@ Manager *manager_free(Manager *m) {
         polkit_registry_free(m->polkit);
         sd_bus_flush_close_unref(m->bus);
         loader_free(m->loader);
+        rule_index_free(m->blocks);
         rule_set_free(m->rules);
         free(m->interfaces);
         sd_event_unref(m->event);
@@ -65,6 +66,13 @@ Manager *manager_free(Manager *m) {
 }
 
 static void manager_notify(Manager *m, unsigned changes) {
+        size_t attached = 0;
+
+        for (size_t i = 0; i < m->n_interfaces; i++)
+                attached += m->interfaces[i].in_effect != INTERFACE_WAITING;
+        /* systemctl status shows what the daemon enforces right now. */
+        (void) sd_notifyf(false, "STATUS=Filtering %zu interface(s) with %zu rule(s), default %s.",
+                          attached, m->rules->n_rules, pf_action_to_string(m->rules->default_action));
         if (m->notify)
                 m->notify(m, changes);
 }
@@ -89,42 +97,126 @@ static int manager_save(Manager *m) {
         return state_save(m->state_dir, &s);
 }
 
-/* ---- Expiry -------------------------------------------------------------------------------- */
+/* ---- Staging the data plane ------------------------------------------------------------------ */
+
+static unsigned ifindex_of(const char *ifname) {
+        return if_nametoindex(ifname);
+}
+
+/* The classifier from the enabled classifier rules in rule order, with the default action. */
+static int manager_stage_classifier(Manager *m) {
+        _cleanup_free_ Rule **rules = NULL;
+        Classifier *c = NULL;
+        size_t n = 0;
+        int r;
+
+        rules = calloc(m->rules->n_rules + 1, sizeof(Rule *));
+        if (!rules)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->rules->n_rules; i++) {
+                Rule *rule = m->rules->rules[i];
+
+                if (rule->enabled && !rule_is_block(rule))
+                        rules[n++] = rule;
+        }
+        qsort(rules, n, sizeof(Rule *), rule_pointer_compare);
+
+        r = classifier_build(rules, n, m->rules->default_action, ifindex_of, &c);
+        if (r < 0)
+                return r;
+        loader_set_classifier(m->loader, c);
+        return 0;
+}
+
+/* The block table holds, per prefix, the first enabled block rule (in rule order) that names it. */
+static int manager_stage_prefix(Manager *m, const struct prefix *p) {
+        Rule *const *rules, *winner = NULL;
+        size_t n;
+        int r;
+
+        rules = rule_index_get(m->blocks, p, &n);
+        for (size_t i = 0; i < n; i++)
+                if (rules[i]->enabled && (!winner || rule_compare(rules[i], winner) < 0))
+                        winner = rules[i];
+        if (!winner) {
+                r = loader_block_delete(m->loader, p);
+                return r == -ENOENT ? 0 : r;
+        }
+        return loader_block_set(m->loader, p, winner->slot);
+}
+
+/* A new rule's slot: its place in the order, its verdict, and zeroed counters. */
+static int manager_stage_slot(Manager *m, const Rule *rule) {
+        int r;
+
+        if (rule_is_block(rule)) {
+                r = loader_set_block_info(m->loader, rule->slot, rule_order_key(rule), rule->action);
+                if (r >= 0)
+                        r = loader_block_counter_reset(m->loader, rule->slot);
+        } else {
+                r = loader_set_rule_info(m->loader, rule->slot, rule_order_key(rule), rule->action);
+                if (r >= 0)
+                        r = loader_rule_counter_reset(m->loader, rule->slot);
+        }
+        return r;
+}
+
+/* Stages what these rules touch (their prefixes, or the classifier) from the current rule set. */
+static int manager_stage_rules(Manager *m, Rule *const *rules, size_t n) {
+        bool classifier = false;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!rule_is_block(rules[i])) {
+                        classifier = true;
+                        continue;
+                }
+                r = manager_stage_prefix(m, &rules[i]->source);
+                if (r < 0)
+                        return r;
+        }
+        return classifier ? manager_stage_classifier(m) : 0;
+}
+
+static int manager_commit(Manager *m) {
+        int r;
+
+        r = loader_commit(m->loader);
+        if (r < 0)
+                return r;
+        /* Slots of removed rules are free again once no copy of the tables refers to them. */
+        if (r > 0)
+                rule_set_release_slots(m->rules);
+        return 0;
+}
+
+/* ---- Expiry ---------------------------------------------------------------------------------- */
 
 static int manager_arm_expiry(Manager *m);
 
 static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        _cleanup_free_ uint32_t *ids = NULL;
         uint64_t now = now_realtime_usec();
-        unsigned removed = 0;
+        size_t n = 0;
         int r;
 
-        for (size_t i = 0; i < m->rules->n_rules;) {
-                Rule *rule = m->rules->rules[i];
-                struct prefix p = rule->source;
-                char buf[PREFIX_STRING_MAX];
+        ids = calloc(m->rules->n_rules + 1, sizeof(uint32_t));
+        if (!ids)
+                return log_oom();
+        for (size_t i = 0; i < m->rules->n_rules; i++) {
+                const Rule *rule = m->rules->rules[i];
 
-                if (rule->expires_usec == 0 || rule->expires_usec > now) {
-                        i++;
-                        continue;
-                }
-                log_info("Rule %u (%s %s) expired.", rule->id, pf_action_to_string(rule->action),
-                         prefix_format(&p, buf));
-                /* Persist first: a crash now must not bring the rule back on restart. */
-                (void) rule_set_remove(m->rules, rule->id);
-                r = loader_prefix_delete(m->loader, &p);
-                if (r < 0 && r != -ENOENT)
-                        log_warning_errno(r, "Failed to remove expired prefix %s from the filter: %m", buf);
-                removed++;
+                if (rule->expires_usec != 0 && rule->expires_usec <= now)
+                        ids[n++] = rule->id;
         }
-
-        if (removed > 0) {
-                r = manager_save(m);
+        if (n > 0) {
+                r = manager_remove_rules(m, ids, n, REMOVAL_EXPIRED, NULL);
                 if (r < 0)
-                        log_error_errno(r, "Failed to save state after expiry: %m");
-                manager_notify(m, MANAGER_CHANGED_RULES);
+                        log_error_errno(r, "Failed to remove %zu expired rules, will retry: %m", n);
+                else
+                        log_info("%zu rule(s) expired.", n);
         }
-
         return manager_arm_expiry(m);
 }
 
@@ -149,12 +241,227 @@ static int manager_arm_expiry(Manager *m) {
         return sd_event_source_set_enabled(m->expiry_timer, SD_EVENT_ONESHOT);
 }
 
-/* ---- Rules --------------------------------------------------------------------------------- */
+/* ---- Rules ----------------------------------------------------------------------------------- */
 
-static Rule *manager_find_block(Manager *m, const struct prefix *p) {
+/* Takes the rules out of the set and the index again (the undo of an add). */
+static void manager_unadd(Manager *m, Rule **rules, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (rule_is_block(rules[i]))
+                        rule_index_remove(m->blocks, rules[i]);
+                (void) rule_set_steal(m->rules, rules[i]->id);
+        }
+}
+
+/* Puts removed rules back (the undo of a removal). */
+static void manager_unremove(Manager *m, Rule **rules, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (rule_set_restore(m->rules, rules[i]) >= 0 && rule_is_block(rules[i]))
+                        (void) rule_index_add(m->blocks, rules[i]);
+}
+
+static void manager_announce(Manager *m, const struct manager_changes *c, unsigned what) {
+        m->generation++;
+        if (m->notify_changes)
+                m->notify_changes(m, c);
+        manager_notify(m, what);
+}
+
+int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum removal_reason reason,
+                   Rule **add, size_t n_add, uint32_t *ret_ids, uint32_t *ret_missing) {
+        _cleanup_free_ Rule **removed = NULL, **touched = NULL;
+        size_t n_removed = 0, n_added = 0, n_block_add = 0, n_block_remove = 0, n_cls_remove = 0;
+        uint64_t now = now_realtime_usec();
+        int r;
+
+        /* Check everything before changing anything. */
+        for (size_t i = 0; i < n_remove; i++) {
+                const Rule *rule = rule_set_find(m->rules, remove_ids[i]);
+
+                if (!rule) {
+                        if (ret_missing)
+                                *ret_missing = remove_ids[i];
+                        return -ENOENT;
+                }
+                if (rule_is_block(rule))
+                        n_block_remove++;
+                else
+                        n_cls_remove++;
+        }
+        for (size_t i = 0; i < n_add; i++)
+                n_block_add += rule_is_block(add[i]);
+        if (rule_set_count_classifier(m->rules) - n_cls_remove + (n_add - n_block_add) > PF_MAX_RULES ||
+            m->rules->n_block_rules - n_block_remove + n_block_add > PF_MAX_BLOCKS)
+                return -E2BIG;
+
+        removed = calloc(n_remove + 1, sizeof(Rule *));
+        touched = calloc(n_remove + n_add + 1, sizeof(Rule *));
+        if (!removed || !touched)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n_remove; i++) {
+                Rule *rule = rule_set_steal(m->rules, remove_ids[i]);
+
+                if (!rule)
+                        continue;       /* the same id twice */
+                if (rule_is_block(rule))
+                        rule_index_remove(m->blocks, rule);
+                removed[n_removed++] = rule;
+        }
+        for (; n_added < n_add; n_added++) {
+                Rule *rule = add[n_added];
+
+                rule->id = 0;
+                rule->created_usec = now;
+                r = rule_set_add(m->rules, rule, &ret_ids[n_added]);
+                if (r >= 0 && rule_is_block(rule)) {
+                        r = rule_index_add(m->blocks, rule);
+                        if (r < 0)
+                                (void) rule_set_steal(m->rules, rule->id);
+                }
+                if (r < 0)
+                        goto undo;
+        }
+
+        /* On disk first: nothing acknowledged is lost by a crash. */
+        r = manager_save(m);
+        if (r < 0)
+                goto undo;
+
+        for (size_t i = 0; i < n_add && r >= 0; i++)
+                r = manager_stage_slot(m, add[i]);
+        memcpy(touched, removed, n_removed * sizeof(Rule *));
+        memcpy(touched + n_removed, add, n_add * sizeof(Rule *));
+        if (r >= 0)
+                r = manager_stage_rules(m, touched, n_removed + n_add);
+        if (r >= 0)
+                r = manager_commit(m);
+        if (r < 0) {
+                log_error_errno(r, "Failed to apply a change to the rules, rolling back: %m");
+                manager_unadd(m, add, n_add);
+                manager_unremove(m, removed, n_removed);
+                (void) manager_stage_rules(m, touched, n_removed + n_add);
+                (void) manager_commit(m);
+                (void) manager_save(m);
+                return r;
+        }
+
+        (void) manager_arm_expiry(m);
+        manager_announce(m, &(struct manager_changes) {
+                        .added = add, .n_added = n_add,
+                        .removed = removed, .n_removed = n_removed, .reason = reason,
+                }, MANAGER_CHANGED_RULES);
+        for (size_t i = 0; i < n_removed; i++)
+                rule_free(removed[i]);
+        return 0;
+
+undo:
+        manager_unadd(m, add, n_added);
+        manager_unremove(m, removed, n_removed);
+        return r;
+}
+
+int manager_add_rules(Manager *m, Rule **rules, size_t n, uint32_t *ret_ids) {
+        return manager_change(m, NULL, 0, REMOVAL_REMOVED, rules, n, ret_ids, NULL);
+}
+
+int manager_remove_rules(Manager *m, const uint32_t *ids, size_t n, enum removal_reason reason,
+                         uint32_t *ret_missing) {
+        return manager_change(m, ids, n, reason, NULL, 0, NULL, ret_missing);
+}
+
+int manager_replace_group(Manager *m, const char *group, Rule **rules, size_t n, uint32_t *ret_ids) {
+        _cleanup_free_ uint32_t *ids = NULL;
+        size_t k = 0;
+
+        ids = calloc(m->rules->n_rules + 1, sizeof(uint32_t));
+        if (!ids)
+                return -ENOMEM;
         for (size_t i = 0; i < m->rules->n_rules; i++)
-                if (prefix_equal(&m->rules->rules[i]->source, p))
-                        return m->rules->rules[i];
+                if (streq(m->rules->rules[i]->group, group))
+                        ids[k++] = m->rules->rules[i]->id;
+        return manager_change(m, ids, k, REMOVAL_REPLACED, rules, n, ret_ids, NULL);
+}
+
+/* Changes a rule in place (enabled, expiry): saved, restaged, committed, or all undone. */
+static int manager_update_rule(Manager *m, Rule *rule, const Rule *before) {
+        int r;
+
+        r = manager_save(m);
+        if (r >= 0)
+                r = manager_stage_rules(m, &rule, 1);
+        if (r >= 0)
+                r = manager_commit(m);
+        if (r < 0) {
+                rule->enabled = before->enabled;
+                rule->expires_usec = before->expires_usec;
+                (void) manager_stage_rules(m, &rule, 1);
+                (void) manager_commit(m);
+                (void) manager_save(m);
+                return r;
+        }
+        (void) manager_arm_expiry(m);
+        manager_announce(m, &(struct manager_changes) { .changed = rule }, MANAGER_CHANGED_RULES);
+        return 0;
+}
+
+int manager_set_enabled(Manager *m, uint32_t id, bool enabled) {
+        Rule *rule = rule_set_find(m->rules, id), before;
+
+        if (!rule)
+                return -ENOENT;
+        if (rule->enabled == enabled)
+                return 0;
+        before = *rule;
+        rule->enabled = enabled;
+        return manager_update_rule(m, rule, &before);
+}
+
+int manager_set_default_action(Manager *m, enum pf_action action) {
+        enum pf_action before = m->rules->default_action;
+        int r;
+
+        if (before == action)
+                return 0;
+        m->rules->default_action = action;
+        r = manager_save(m);
+        if (r >= 0)
+                r = manager_stage_classifier(m);
+        if (r >= 0)
+                r = manager_commit(m);
+        if (r < 0) {
+                m->rules->default_action = before;
+                (void) manager_stage_classifier(m);
+                (void) manager_commit(m);
+                (void) manager_save(m);
+                return r;
+        }
+        manager_announce(m, &(struct manager_changes) {}, MANAGER_CHANGED_DEFAULT_ACTION);
+        return 0;
+}
+
+int manager_reset_counters(Manager *m) {
+        int r;
+
+        for (size_t i = 0; i < m->rules->n_rules; i++) {
+                const Rule *rule = m->rules->rules[i];
+
+                r = rule_is_block(rule) ? loader_block_counter_reset(m->loader, rule->slot) :
+                                          loader_rule_counter_reset(m->loader, rule->slot);
+                if (r < 0)
+                        return r;
+        }
+        return loader_statistics_reset(m->loader);
+}
+
+/* The block Block() made earlier for this prefix, if any. */
+static Rule *manager_find_block(Manager *m, const struct prefix *p) {
+        Rule *const *rules;
+        size_t n;
+
+        rules = rule_index_get(m->blocks, p, &n);
+        for (size_t i = 0; i < n; i++)
+                if (rules[i]->action == PF_ACTION_DROP && streq(rules[i]->group, RULE_GROUP_DEFAULT))
+                        return rules[i];
         return NULL;
 }
 
@@ -166,7 +473,6 @@ int manager_block(Manager *m, const struct prefix *p, uint32_t timeout_sec, uint
         _cleanup_(rule_freep) Rule *rule = NULL;
         uint64_t expires = expiry_from_timeout(timeout_sec);
         Rule *existing;
-        uint32_t id;
         int r;
 
         existing = manager_find_block(m, p);
@@ -175,14 +481,12 @@ int manager_block(Manager *m, const struct prefix *p, uint32_t timeout_sec, uint
 
                 /* Banning again never shortens a ban: fail2ban re-bans extend it. */
                 if (old != 0 && (expires == 0 || expires > old)) {
+                        Rule before = *existing;
+
                         existing->expires_usec = expires;
-                        r = manager_save(m);
-                        if (r < 0) {
-                                existing->expires_usec = old;
+                        r = manager_update_rule(m, existing, &before);
+                        if (r < 0)
                                 return r;
-                        }
-                        (void) manager_arm_expiry(m);
-                        manager_notify(m, MANAGER_CHANGED_RULES);
                 }
                 *ret_id = existing->id;
                 return 0;
@@ -192,36 +496,20 @@ int manager_block(Manager *m, const struct prefix *p, uint32_t timeout_sec, uint
         if (!rule)
                 return -ENOMEM;
         rule->action = PF_ACTION_DROP;
+        rule->match = RULE_MATCH_SOURCE;
         rule->source = *p;
-        rule->created_usec = now_realtime_usec();
         rule->expires_usec = expires;
 
-        r = rule_set_add(m->rules, rule, &id);
+        r = manager_add_rules(m, &rule, 1, ret_id);
         if (r < 0)
                 return r;
-        Rule *added = TAKE_PTR(rule);
-
-        /* On disk before it is applied: nothing acknowledged is lost by a crash. */
-        r = manager_save(m);
-        if (r >= 0)
-                r = loader_counter_reset(m->loader, added->slot);
-        if (r >= 0)
-                r = loader_prefix_set(m->loader, p, added->slot, added->action);
-        if (r < 0) {
-                (void) loader_prefix_delete(m->loader, p);
-                (void) rule_set_remove(m->rules, id);
-                (void) manager_save(m);
-                return r;
-        }
-
-        (void) manager_arm_expiry(m);
-        manager_notify(m, MANAGER_CHANGED_RULES);
-        *ret_id = id;
+        TAKE_PTR(rule);
         return 0;
 }
 
 int manager_unblock(Manager *m, const struct prefix *p, uint32_t *ret_removed) {
-        Rule *rule, saved;
+        Rule *rule;
+        uint32_t id;
         int r;
 
         rule = manager_find_block(m, p);
@@ -229,31 +517,18 @@ int manager_unblock(Manager *m, const struct prefix *p, uint32_t *ret_removed) {
                 *ret_removed = 0;
                 return 0;
         }
-
-        saved = *rule;
-        (void) rule_set_remove(m->rules, saved.id);
-        r = manager_save(m);
-        if (r < 0) {
-                Rule *back = rule_new();
-
-                if (back) {
-                        *back = saved;
-                        (void) rule_set_add(m->rules, back, NULL);
-                }
+        id = rule->id;
+        r = manager_remove_rules(m, &id, 1, REMOVAL_REMOVED, NULL);
+        if (r < 0)
                 return r;
-        }
-        r = loader_prefix_delete(m->loader, p);
-        if (r < 0 && r != -ENOENT)
-                log_warning_errno(r, "Failed to remove prefix from the filter: %m");
-
-        (void) manager_arm_expiry(m);
-        manager_notify(m, MANAGER_CHANGED_RULES);
         *ret_removed = 1;
         return 0;
 }
 
 int manager_rule_counters(Manager *m, const Rule *r, uint64_t *ret_packets, uint64_t *ret_bytes) {
-        return loader_counter_read(m->loader, r->slot, ret_packets, ret_bytes);
+        if (rule_is_block(r))
+                return loader_block_counter_read(m->loader, r->slot, ret_packets, ret_bytes);
+        return loader_rule_counter_read(m->loader, r->slot, ret_packets, ret_bytes);
 }
 
 int manager_statistics(Manager *m, struct pf_statistics *ret) {
@@ -349,29 +624,27 @@ int manager_detach(Manager *m, const char *ifname) {
 
 /* ---- Start-up ------------------------------------------------------------------------------ */
 
-static bool keep_prefix(const struct prefix *p, void *userdata) {
-        return manager_find_block(userdata, p);
-}
-
-/* Makes the (possibly pinned, possibly stale) maps say exactly what the rule set says,
- * without a moment where a kept rule is missing: write all, then prune the rest. */
-static int manager_apply_rules(Manager *m) {
+/* Stages the whole rule set; the loader rewrites both copies whole on its first commit. */
+static int manager_apply_all(Manager *m) {
         int r;
-
-        r = loader_set_default_action(m->loader, m->rules->default_action);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set the default action: %m");
 
         for (size_t i = 0; i < m->rules->n_rules; i++) {
                 Rule *rule = m->rules->rules[i];
 
-                r = loader_prefix_set(m->loader, &rule->source, rule->slot, rule->action);
+                r = manager_stage_slot(m, rule);
+                if (r >= 0 && rule_is_block(rule))
+                        r = rule_index_add(m->blocks, rule);
+                if (r >= 0 && rule_is_block(rule))
+                        r = manager_stage_prefix(m, &rule->source);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to apply rule %u: %m", rule->id);
+                        return log_error_errno(r, "Failed to stage rule %u: %m", rule->id);
         }
-        r = loader_prefix_prune(m->loader, keep_prefix, m);
+        r = manager_stage_classifier(m);
         if (r < 0)
-                return log_error_errno(r, "Failed to prune stale prefixes: %m");
+                return log_error_errno(r, "Failed to compile the classifier: %m");
+        r = manager_commit(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to apply the rules: %m");
         return 0;
 }
 
@@ -439,7 +712,7 @@ int manager_start(Manager *m) {
         if (m->config.has_default_action)
                 m->rules->default_action = m->config.default_action;
 
-        r = manager_apply_rules(m);
+        r = manager_apply_all(m);
         if (r < 0)
                 return r;
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The daemon's state and what may be done to it: rules, interfaces,
- * persistence and expiry. Every change is all-or-nothing: on disk before
- * it is applied and reported, rolled back when any step fails.
- * Knows nothing of D-Bus; the bus layer learns of changes through notify().
+ * persistence and expiry. Every change is one transaction: the rule set is
+ * changed, saved to disk, compiled and committed to the data plane; if any
+ * step fails, everything goes back to how it was. Knows nothing of D-Bus;
+ * the bus layer learns of changes through the notify callbacks.
  */
 #pragma once
 
@@ -14,9 +15,10 @@
 #include "config-file.h"
 #include "loader.h"
 #include "polkit.h"
+#include "rule-index.h"
 #include "rule.h"
 
-/* Interface.mode when the interface is configured but not present. */
+/* Interface.in_effect when the interface is configured but not present. */
 #define INTERFACE_WAITING _XDP_MODE_MAX
 
 typedef struct Interface {
@@ -28,6 +30,24 @@ typedef struct Interface {
 enum manager_change {
         MANAGER_CHANGED_RULES = 1 << 0,
         MANAGER_CHANGED_INTERFACES = 1 << 1,
+        MANAGER_CHANGED_DEFAULT_ACTION = 1 << 2,
+};
+
+/* Why a rule went away, as RuleRemoved says it. */
+enum removal_reason {
+        REMOVAL_REMOVED,
+        REMOVAL_EXPIRED,
+        REMOVAL_REPLACED,
+};
+
+/* One committed change, for the bus layer's signals. */
+struct manager_changes {
+        Rule *const *added;
+        size_t n_added;
+        Rule *const *removed;           /* valid during the callback only */
+        size_t n_removed;
+        enum removal_reason reason;
+        const Rule *changed;            /* a rule changed in place */
 };
 
 typedef struct Manager Manager;
@@ -37,9 +57,11 @@ struct Manager {
         PolkitRegistry *polkit;
         Loader *loader;
         RuleSet *rules;
+        RuleIndex *blocks;              /* block rules by source prefix */
         Interface *interfaces;
         size_t n_interfaces;
         sd_event_source *expiry_timer;
+        uint64_t generation;            /* +1 on every committed change */
 
         char *state_dir;
         char *bpffs_dir;
@@ -47,30 +69,50 @@ struct Manager {
         Config config;
 
         void (*notify)(Manager *m, unsigned changes);
+        void (*notify_changes)(Manager *m, const struct manager_changes *c);
 };
 
 int manager_new(const char *state_dir, const char *bpffs_dir, const char *config_file, Manager **ret);
 Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 /* Loads the program (adopting pinned maps and links), the saved state, and applies it. */
 int manager_start(Manager *m);
-
 /* What a stop does: leaves the filter in place, unless the config says DetachOnStop=yes. */
 void manager_stop(Manager *m);
 
+/*
+ * One transaction: removes rules by id and adds validated rules, all or none, in one
+ * commit to the data plane. Takes ownership of the added rules on success (their ids in
+ * ret_ids). -ENOENT (id in *ret_missing) for an unknown id; -E2BIG past a limit.
+ */
+int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum removal_reason reason,
+                   Rule **add, size_t n_add, uint32_t *ret_ids, uint32_t *ret_missing);
+
+/*
+ * Adds validated rules, all or none. Takes ownership of every rule on success
+ * (ids written to ret_ids). -E2BIG: a limit would be passed.
+ */
+int manager_add_rules(Manager *m, Rule **rules, size_t n, uint32_t *ret_ids);
+/* Removes rules, all or none. -ENOENT (with *ret_missing) when an id does not exist. */
+int manager_remove_rules(Manager *m, const uint32_t *ids, size_t n, enum removal_reason reason,
+                         uint32_t *ret_missing);
+
+/* Replaces every rule of a group by these, in one commit; other groups are untouched. */
+int manager_replace_group(Manager *m, const char *group, Rule **rules, size_t n, uint32_t *ret_ids);
+int manager_set_enabled(Manager *m, uint32_t id, bool enabled);
+int manager_set_default_action(Manager *m, enum pf_action action);
+int manager_reset_counters(Manager *m);
+
 /* Returns the id of the block; an existing block on the same prefix is reused (its expiry
- * only ever moves later, and 0 makes it permanent). -E2BIG at the rule limit. */
+ * only ever moves later, and 0 makes it permanent). */
 int manager_block(Manager *m, const struct prefix *p, uint32_t timeout_sec, uint32_t *ret_id);
 int manager_unblock(Manager *m, const struct prefix *p, uint32_t *ret_removed);
 
-/* -ENODEV no such interface; other errors: the kernel refused the attachment. */
 int manager_attach(Manager *m, const char *ifname, enum xdp_mode mode, enum xdp_mode *ret_mode);
-/* -ENOENT when the filter is not attached there. */
 int manager_detach(Manager *m, const char *ifname);
 
 int manager_rule_counters(Manager *m, const Rule *r, uint64_t *ret_packets, uint64_t *ret_bytes);
 int manager_statistics(Manager *m, struct pf_statistics *ret);
 
 uint64_t now_realtime_usec(void);
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);

@@ -1,4 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The state file:
+ *
+ *   {
+ *     "format": 2,
+ *     "next-id": 12,
+ *     "default-action": "pass",
+ *     "rules": [
+ *       { "id": 1, "action": "drop", "source": "192.0.2.0/24", "created": 1700000000000000 },
+ *       { "id": 7, "action": "pass", "protocol": "tcp", "port": "22", "priority": -5, "created": ... }
+ *     ],
+ *     "interfaces": [
+ *       { "name": "eth0", "mode": "auto" }
+ *     ]
+ *   }
+ *
+ * One rule per line, so that a million blocks stay a file one can read and diff.
+ * A rule holds only the fields it has: match fields and comment when set,
+ * priority when not 0, enabled when false, group when not "default", expires
+ * when not 0 (never). Rules are read through the same setters and rule_validate()
+ * as the bus uses, so the file accepts exactly what the API accepts.
+ *
+ * Format 1 (the first slice) is still read: its rules are blocks with exactly
+ * id, action, source, created and expires.
+ *
+ * A million rules cannot go through one json-c document (about 1 KiB of memory
+ * per parsed object): the top level and the rules array are walked here, and
+ * json-c parses each value on its own, strictly.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,13 +46,17 @@
 #include "macro.h"
 #include "state.h"
 
-/* Far above what PF_MAX_RULES rules and any sane number of interfaces need;
- * a bigger file is treated as corrupt rather than read into memory. */
-#define STATE_FILE_SIZE_MAX (64u * 1024u * 1024u)
+/* Far above what PF_MAX_BLOCKS block rules with the longest comments and groups
+ * need (about 900 bytes each); a bigger file is treated as corrupt rather than
+ * read into memory. */
+#define STATE_FILE_SIZE_MAX (1024u * 1024u * 1024u)
 
 /* json-c's int is int64: larger literals are silently clamped by the parser,
  * so the one range we can read back exactly is 0..INT64_MAX. */
 #define STATE_UINT_MAX ((uint64_t) INT64_MAX)
+
+/* A scalar value (number, true, false, null) longer than this is no value of ours. */
+#define SCALAR_MAX 64
 
 #define REASON_MAX 256
 
@@ -38,7 +71,6 @@ static void json_tokener_freep(json_tokener **t) {
         if (*t)
                 json_tokener_free(*t);
 }
-
 
 State *state_free(State *s) {
         if (!s)
@@ -77,7 +109,7 @@ static bool prefix_is_valid(const struct prefix *p) {
         return prefix_parse(prefix_format(p, buf), &again) >= 0 && prefix_equal(p, &again);
 }
 
-/* Reading */
+/* ---- Reading ---------------------------------------------------------------------------------- */
 
 typedef struct Reason {
         char text[REASON_MAX];
@@ -106,17 +138,23 @@ static int check_keys(json_object *obj, const char *const *allowed, const char *
                                 break;
                         }
                 if (!known)
-                        return bad(reason, "%s: unknown key \"%s\"", where, key);
+                        return bad(reason, "%s: unknown key \"%.64s\"", where, key);
         }
         return 0;
+}
+
+static bool has_member(json_object *obj, const char *key) {
+        return json_object_object_get_ex(obj, key, NULL);
 }
 
 static int get_member(json_object *obj, const char *key, json_type type, const char *where,
                       Reason *reason, json_object **ret) {
         json_object *v;
 
-        if (!json_object_object_get_ex(obj, key, &v) || !v)
+        if (!json_object_object_get_ex(obj, key, &v))
                 return bad(reason, "%s: \"%s\" is missing", where, key);
+        if (!v)
+                return bad(reason, "%s: \"%s\" is null", where, key);
         if (!json_object_is_type(v, type))
                 return bad(reason, "%s: \"%s\" is not of type %s", where, key, json_type_to_name(type));
         *ret = v;
@@ -143,6 +181,35 @@ static int get_uint(json_object *obj, const char *key, uint64_t max, const char 
         return 0;
 }
 
+static int get_int32(json_object *obj, const char *key, const char *where, Reason *reason, int32_t *ret) {
+        json_object *v;
+        int64_t i;
+        int r;
+
+        r = get_member(obj, key, json_type_int, where, reason, &v);
+        if (r < 0)
+                return r;
+
+        /* json-c clamps what does not fit in 64 bits, which lands out of range here too. */
+        i = json_object_get_int64(v);
+        if (i < INT32_MIN || i > INT32_MAX)
+                return bad(reason, "%s: \"%s\" is out of range (%" PRId32 "..%" PRId32 ")", where, key,
+                           INT32_MIN, INT32_MAX);
+        *ret = (int32_t) i;
+        return 0;
+}
+
+static int get_bool(json_object *obj, const char *key, const char *where, Reason *reason, bool *ret) {
+        json_object *v;
+        int r;
+
+        r = get_member(obj, key, json_type_boolean, where, reason, &v);
+        if (r < 0)
+                return r;
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
 static int get_string(json_object *obj, const char *key, const char *where, Reason *reason,
                       const char **ret) {
         json_object *v;
@@ -160,18 +227,88 @@ static int get_string(json_object *obj, const char *key, const char *where, Reas
         return 0;
 }
 
-static int parse_rule(json_object *obj, size_t index, uint32_t next_id, Reason *reason, Rule **ret) {
-        static const char *const keys[] = { "id", "action", "source", "created", "expires", NULL };
+/* A rule field the setters refused: the field and the reason, as the bus would say them. */
+static int bad_field(Reason *reason, const char *where, const struct rule_error *e) {
+        return bad(reason, "%s: %s: %s", where, e->field, e->reason);
+}
+
+typedef int (*string_setter)(Rule *r, const char *s, struct rule_error *e);
+typedef int (*uint_setter)(Rule *r, uint32_t v, struct rule_error *e);
+
+static int set_string_field(Rule *rule, json_object *obj, const char *key, string_setter setter,
+                            const char *where, Reason *reason) {
+        struct rule_error e = {};
+        const char *s;
+        int r;
+
+        if (!has_member(obj, key))
+                return 0;
+        r = get_string(obj, key, where, reason, &s);
+        if (r < 0)
+                return r;
+        r = setter(rule, s, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return bad_field(reason, where, &e);
+        return 0;
+}
+
+static int set_uint_field(Rule *rule, json_object *obj, const char *key, uint_setter setter,
+                          const char *where, Reason *reason) {
+        struct rule_error e = {};
+        uint64_t v;
+        int r;
+
+        if (!has_member(obj, key))
+                return 0;
+        r = get_uint(obj, key, UINT32_MAX, where, reason, &v);
+        if (r < 0)
+                return r;
+        r = setter(rule, (uint32_t) v, &e);
+        if (r < 0)
+                return bad_field(reason, where, &e);
+        return 0;
+}
+
+static int parse_rule(json_object *obj, size_t index, uint64_t format, uint32_t next_id, Reason *reason,
+                      Rule **ret) {
+        static const char *const keys_v1[] = { "id", "action", "source", "created", "expires", NULL };
+        static const char *const keys_v2[] = {
+                "id", "action", "source", "destination", "protocol", "source-port", "port", "icmp-type",
+                "vlan", "interface", "priority", "enabled", "comment", "group", "created", "expires", NULL
+        };
+        static const struct {
+                const char *key;
+                string_setter set;
+        } string_fields[] = {
+                { "action",      rule_set_action },
+                { "source",      rule_set_source },
+                { "destination", rule_set_destination },
+                { "protocol",    rule_set_protocol },
+                { "source-port", rule_set_source_port },
+                { "port",        rule_set_port },
+                { "interface",   rule_set_interface },
+                { "comment",     rule_set_comment },
+                { "group",       rule_set_group },
+        };
+        static const struct {
+                const char *key;
+                uint_setter set;
+        } uint_fields[] = {
+                { "icmp-type", rule_set_icmp_type },
+                { "vlan",      rule_set_vlan },
+        };
         _cleanup_(rule_freep) Rule *rule = NULL;
-        const char *action, *source;
+        struct rule_error e = {};
         char where[64];
         uint64_t id;
         int r;
 
         (void) snprintf(where, sizeof(where), "rule #%zu", index);
-        if (!json_object_is_type(obj, json_type_object))
+        if (!obj || !json_object_is_type(obj, json_type_object))
                 return bad(reason, "%s: not an object", where);
-        r = check_keys(obj, keys, where, reason);
+        r = check_keys(obj, format == 1 ? keys_v1 : keys_v2, where, reason);
         if (r < 0)
                 return r;
 
@@ -189,53 +326,46 @@ static int parse_rule(json_object *obj, size_t index, uint32_t next_id, Reason *
                            where, id, next_id);
         rule->id = (uint32_t) id;
 
-        r = get_string(obj, "action", where, reason, &action);
-        if (r < 0)
-                return r;
-        if (pf_action_from_string(action, &rule->action) < 0)
-                return bad(reason, "%s: unknown action \"%s\"", where, action);
+        /* What must be there: format 1 had every key, format 2 what has no default. */
+        for (const char *const *k = format == 1 ? keys_v1 : (const char *const[]) { "action", "created", NULL };
+             *k; k++)
+                if (!has_member(obj, *k))
+                        return bad(reason, "%s: \"%s\" is missing", where, *k);
 
-        r = get_string(obj, "source", where, reason, &source);
-        if (r < 0)
-                return r;
-        r = prefix_parse(source, &rule->source);
-        if (r < 0)
-                return bad(reason, "%s: invalid source \"%s\": %s", where, source, prefix_strerror(r));
-
+        for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
+                r = set_string_field(rule, obj, string_fields[i].key, string_fields[i].set, where, reason);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(uint_fields); i++) {
+                r = set_uint_field(rule, obj, uint_fields[i].key, uint_fields[i].set, where, reason);
+                if (r < 0)
+                        return r;
+        }
+        if (has_member(obj, "priority")) {
+                r = get_int32(obj, "priority", where, reason, &rule->priority);
+                if (r < 0)
+                        return r;
+        }
+        if (has_member(obj, "enabled")) {
+                r = get_bool(obj, "enabled", where, reason, &rule->enabled);
+                if (r < 0)
+                        return r;
+        }
         r = get_uint(obj, "created", UINT64_MAX, where, reason, &rule->created_usec);
         if (r < 0)
                 return r;
-        r = get_uint(obj, "expires", UINT64_MAX, where, reason, &rule->expires_usec);
+        if (has_member(obj, "expires")) {
+                r = get_uint(obj, "expires", UINT64_MAX, where, reason, &rule->expires_usec);
+                if (r < 0)
+                        return r;
+        }
+
+        r = rule_validate(rule, &e);
         if (r < 0)
-                return r;
+                return bad_field(reason, where, &e);
 
         *ret = TAKE_PTR(rule);
-        return 0;
-}
-
-static int parse_rules(json_object *array, RuleSet *rs, uint32_t next_id, Reason *reason) {
-        size_t n = json_object_array_length(array);
-        int r;
-
-        if (n > PF_MAX_RULES)
-                return bad(reason, "%zu rules, more than the limit of %u", n, PF_MAX_RULES);
-
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(rule_freep) Rule *rule = NULL;
-
-                r = parse_rule(json_object_array_get_idx(array, i), i, next_id, reason, &rule);
-                if (r < 0)
-                        return r;
-
-                r = rule_set_add(rs, rule, NULL);
-                if (r == -EEXIST)
-                        return bad(reason, "rule #%zu: duplicate id %" PRIu32, i, rule->id);
-                if (r == -E2BIG)
-                        return bad(reason, "rule #%zu: no room left in the rule set", i);
-                if (r < 0)
-                        return r;
-                TAKE_PTR(rule);         /* the set owns it now */
-        }
         return 0;
 }
 
@@ -258,7 +388,7 @@ static int parse_interfaces(json_object *array, State *state, Reason *reason) {
                 char where[64];
 
                 (void) snprintf(where, sizeof(where), "interface #%zu", i);
-                if (!json_object_is_type(obj, json_type_object))
+                if (!obj || !json_object_is_type(obj, json_type_object))
                         return bad(reason, "%s: not an object", where);
                 r = check_keys(obj, keys, where, reason);
                 if (r < 0)
@@ -287,14 +417,309 @@ static int parse_interfaces(json_object *array, State *state, Reason *reason) {
         return 0;
 }
 
+/*
+ * The walk over the document: where values begin and end. json-c, strict, judges
+ * every value itself; this only has to find them, and refuses anything between
+ * them that is not JSON punctuation or white space.
+ */
+typedef struct Reader {
+        const char *text;
+        size_t len;
+        json_tokener *tok;
+        Reason *reason;
+} Reader;
+
+static bool is_json_space(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t skip_space(const Reader *rd, size_t pos) {
+        while (pos < rd->len && is_json_space(rd->text[pos]))
+                pos++;
+        return pos;
+}
+
+/* The top-level object is not closed yet wherever the text ends early. */
+static int truncated(Reader *rd) {
+        return bad(rd->reason, "truncated JSON");
+}
+
+/* One past the end of the value that starts at pos. */
+static int value_end(Reader *rd, size_t pos, size_t *ret_end) {
+        const char *t = rd->text;
+        size_t depth = 0, i = pos;
+
+        if (pos >= rd->len)
+                return truncated(rd);
+
+        if (t[i] != '"' && t[i] != '{' && t[i] != '[') {
+                while (i < rd->len && !is_json_space(t[i]) && !strchr(",:{}[]\"", t[i]))
+                        i++;
+                if (i == pos)
+                        return bad(rd->reason, "expected a value at offset %zu", pos);
+                if (i == rd->len)
+                        return truncated(rd);
+                *ret_end = i;
+                return 0;
+        }
+
+        for (; i < rd->len; i++) {
+                switch (t[i]) {
+                case '"':
+                        for (i++; i < rd->len && t[i] != '"'; i++)
+                                if (t[i] == '\\')
+                                        i++;
+                        if (i >= rd->len)
+                                return truncated(rd);
+                        break;
+                case '{':
+                case '[':
+                        depth++;
+                        break;
+                case '}':
+                case ']':
+                        depth--;
+                        break;
+                }
+                if (depth == 0) {
+                        *ret_end = i + 1;
+                        return 0;
+                }
+        }
+        return truncated(rd);
+}
+
+/* Parses text[start, end) as one JSON value. JSON null gives NULL. */
+static int parse_value(Reader *rd, size_t start, size_t end, json_object **ret) {
+        char scalar[SCALAR_MAX + 1];
+        const char *text = rd->text + start;
+        size_t len = end - start;
+        enum json_tokener_error e;
+        json_object *obj;
+
+        json_tokener_reset(rd->tok);
+        if (*text != '"' && *text != '{' && *text != '[') {
+                /* json-c cannot know a number has ended until it sees what follows: give it a NUL. */
+                if (len > SCALAR_MAX)
+                        return bad(rd->reason, "invalid value at offset %zu", start);
+                memcpy(scalar, text, len);
+                scalar[len] = '\0';
+                text = scalar;
+                obj = json_tokener_parse_ex(rd->tok, text, (int) len + 1);
+        } else
+                obj = json_tokener_parse_ex(rd->tok, text, (int) len);
+
+        e = json_tokener_get_error(rd->tok);
+        if (e != json_tokener_success || json_tokener_get_parse_end(rd->tok) != len) {
+                json_object_put(obj);
+                if (e == json_tokener_success)
+                        return bad(rd->reason, "invalid JSON at offset %zu", start + json_tokener_get_parse_end(rd->tok));
+                return bad(rd->reason, "invalid JSON at offset %zu: %s",
+                           start + json_tokener_get_parse_end(rd->tok), json_tokener_error_desc(e));
+        }
+        *ret = obj;
+        return 0;
+}
+
+enum {
+        TOP_FORMAT,
+        TOP_NEXT_ID,
+        TOP_DEFAULT_ACTION,
+        TOP_RULES,
+        TOP_INTERFACES,
+        _TOP_MAX,
+};
+
+static const char *const top_keys[_TOP_MAX] = {
+        [TOP_FORMAT]         = "format",
+        [TOP_NEXT_ID]        = "next-id",
+        [TOP_DEFAULT_ACTION] = "default-action",
+        [TOP_RULES]          = "rules",
+        [TOP_INTERFACES]     = "interfaces",
+};
+
+typedef struct Top {
+        bool seen[_TOP_MAX];
+        json_object *value[_TOP_MAX];   /* all but the rules, which are read one by one */
+        size_t rules_start, rules_end;
+} Top;
+
+static void top_done(Top *top) {
+        for (size_t i = 0; i < _TOP_MAX; i++)
+                json_object_put(top->value[i]);
+}
+
+/* The top-level object: its keys, each value parsed except the rules array, whose place is kept. */
+static int read_top(Reader *rd, Top *top) {
+        size_t pos, end;
+        int r;
+
+        pos = skip_space(rd, 0);
+        if (pos == rd->len)
+                return truncated(rd);
+        if (rd->text[pos] != '{')
+                return bad(rd->reason, "not a JSON object");
+        pos = skip_space(rd, pos + 1);
+        if (pos < rd->len && rd->text[pos] == '}')
+                pos++;
+        else
+                for (;;) {
+                        _cleanup_(json_object_putp) json_object *key_obj = NULL;
+                        const char *key;
+                        size_t k;
+
+                        if (pos == rd->len)
+                                return truncated(rd);
+                        if (rd->text[pos] != '"')
+                                return bad(rd->reason, "expected a key at offset %zu", pos);
+                        r = value_end(rd, pos, &end);
+                        if (r < 0)
+                                return r;
+                        r = parse_value(rd, pos, end, &key_obj);
+                        if (r < 0)
+                                return r;
+                        key = json_object_get_string(key_obj);
+                        if (strlen(key) != (size_t) json_object_get_string_len(key_obj))
+                                return bad(rd->reason, "top level: a key contains a NUL character");
+                        for (k = 0; k < _TOP_MAX; k++)
+                                if (streq(key, top_keys[k]))
+                                        break;
+                        if (k == _TOP_MAX)
+                                return bad(rd->reason, "top level: unknown key \"%.64s\"", key);
+                        if (top->seen[k])
+                                return bad(rd->reason, "top level: \"%s\" given twice", key);
+                        top->seen[k] = true;
+
+                        pos = skip_space(rd, end);
+                        if (pos == rd->len)
+                                return truncated(rd);
+                        if (rd->text[pos] != ':')
+                                return bad(rd->reason, "expected ':' at offset %zu", pos);
+                        pos = skip_space(rd, pos + 1);
+
+                        r = value_end(rd, pos, &end);
+                        if (r < 0)
+                                return r;
+                        if (k == TOP_RULES) {
+                                top->rules_start = pos;
+                                top->rules_end = end;
+                        } else {
+                                r = parse_value(rd, pos, end, &top->value[k]);
+                                if (r < 0)
+                                        return r;
+                        }
+
+                        pos = skip_space(rd, end);
+                        if (pos == rd->len)
+                                return truncated(rd);
+                        if (rd->text[pos] == '}') {
+                                pos++;
+                                break;
+                        }
+                        if (rd->text[pos] != ',')
+                                return bad(rd->reason, "expected ',' or '}' at offset %zu", pos);
+                        pos = skip_space(rd, pos + 1);
+                }
+
+        pos = skip_space(rd, pos);
+        if (pos < rd->len)
+                return bad(rd->reason, "trailing data at offset %zu", pos);
+        return 0;
+}
+
+/* A member of the top level, as get_member() would give it from a json-c object. */
+static int top_member(const Top *top, unsigned k, json_type type, Reason *reason, json_object **ret) {
+        if (!top->seen[k])
+                return bad(reason, "top level: \"%s\" is missing", top_keys[k]);
+        if (!top->value[k])
+                return bad(reason, "top level: \"%s\" is null", top_keys[k]);
+        if (!json_object_is_type(top->value[k], type))
+                return bad(reason, "top level: \"%s\" is not of type %s", top_keys[k], json_type_to_name(type));
+        *ret = top->value[k];
+        return 0;
+}
+
+static int top_uint(const Top *top, unsigned k, uint64_t max, Reason *reason, uint64_t *ret) {
+        json_object *v;
+        uint64_t u;
+        int r;
+
+        r = top_member(top, k, json_type_int, reason, &v);
+        if (r < 0)
+                return r;
+        if (json_object_get_int64(v) < 0)
+                return bad(reason, "top level: \"%s\" is negative", top_keys[k]);
+        u = json_object_get_uint64(v);
+        if (u > max)
+                return bad(reason, "top level: \"%s\" is out of range (at most %" PRIu64 ")", top_keys[k], max);
+        *ret = u;
+        return 0;
+}
+
+/* The rules array, one element at a time. */
+static int read_rules(Reader *rd, const Top *top, uint64_t format, RuleSet *rs, uint32_t next_id) {
+        size_t pos = top->rules_start, end;
+        int r;
+
+        if (rd->text[pos] != '[') {
+                _cleanup_(json_object_putp) json_object *v = NULL;
+
+                r = parse_value(rd, pos, top->rules_end, &v);
+                if (r < 0)
+                        return r;
+                return bad(rd->reason, "top level: \"rules\" is %s", v ? "not of type array" : "null");
+        }
+
+        pos = skip_space(rd, pos + 1);
+        if (rd->text[pos] == ']')
+                return pos + 1 == top->rules_end ? 0 : bad(rd->reason, "invalid JSON at offset %zu", pos);
+
+        for (size_t i = 0;; i++) {
+                _cleanup_(json_object_putp) json_object *obj = NULL;
+                _cleanup_(rule_freep) Rule *rule = NULL;
+
+                r = value_end(rd, pos, &end);
+                if (r < 0)
+                        return r;
+                if (end > top->rules_end)
+                        return bad(rd->reason, "invalid JSON at offset %zu", pos);
+                r = parse_value(rd, pos, end, &obj);
+                if (r < 0)
+                        return r;
+
+                r = parse_rule(obj, i, format, next_id, rd->reason, &rule);
+                if (r < 0)
+                        return r;
+                obj = (json_object_put(obj), NULL);
+
+                r = rule_set_add(rs, rule, NULL);
+                if (r == -EEXIST)
+                        return bad(rd->reason, "rule #%zu: duplicate id %" PRIu32, i, rule->id);
+                if (r == -E2BIG)
+                        return bad(rd->reason, "rule #%zu: more than %u %s rules", i,
+                                   rule_is_block(rule) ? PF_MAX_BLOCKS : PF_MAX_RULES,
+                                   rule_is_block(rule) ? "block" : "classifier");
+                if (r < 0)
+                        return r;
+                TAKE_PTR(rule);         /* the set owns it now */
+
+                pos = skip_space(rd, end);
+                if (pos < top->rules_end && rd->text[pos] == ']')
+                        return pos + 1 == top->rules_end ? 0 : bad(rd->reason, "invalid JSON at offset %zu", pos);
+                if (pos >= top->rules_end || rd->text[pos] != ',')
+                        return bad(rd->reason, "expected ',' or ']' at offset %zu", pos);
+                pos = skip_space(rd, pos + 1);
+        }
+}
+
 static int state_parse(const char *text, size_t len, Reason *reason, State **ret) {
-        static const char *const keys[] = { "format", "next-id", "default-action", "rules", "interfaces", NULL };
         _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
-        _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(state_freep) State *state = NULL;
-        json_object *rules, *interfaces;
-        const char *default_action, *nul;
+        _cleanup_(top_done) Top top = {};
+        json_object *default_action, *interfaces;
         uint64_t format, next_id;
+        const char *nul, *action;
+        Reader rd;
         int r;
 
         if (len == 0)
@@ -303,54 +728,39 @@ static int state_parse(const char *text, size_t len, Reason *reason, State **ret
         nul = memchr(text, '\0', len);
         if (nul)
                 return bad(reason, "NUL byte at offset %zu", (size_t) (nul - text));
+        if (len > STATE_FILE_SIZE_MAX)
+                return bad(reason, "larger than %u bytes", STATE_FILE_SIZE_MAX);
 
         tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        rd = (Reader) { .text = text, .len = len, .tok = tok, .reason = reason };
 
-        root = json_tokener_parse_ex(tok, text, len);
-        if (!root) {
-                enum json_tokener_error e = json_tokener_get_error(tok);
-
-                if (e == json_tokener_continue)
-                        return bad(reason, "truncated JSON");
-                if (e == json_tokener_success)
-                        return bad(reason, "not a JSON object");
-                return bad(reason, "invalid JSON at offset %zu: %s",
-                           json_tokener_get_parse_end(tok), json_tokener_error_desc(e));
-        }
-        /* With JSON_TOKENER_STRICT json-c refuses trailing characters itself; be sure. */
-        for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-                if (!(text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
-                        return bad(reason, "trailing data at offset %zu", i);
-
-        if (!json_object_is_type(root, json_type_object))
-                return bad(reason, "not a JSON object");
-        r = check_keys(root, keys, "top level", reason);
+        r = read_top(&rd, &top);
         if (r < 0)
                 return r;
 
-        r = get_uint(root, "format", UINT64_MAX, "top level", reason, &format);
+        r = top_uint(&top, TOP_FORMAT, UINT64_MAX, reason, &format);
         if (r < 0)
                 return r;
-        if (format != STATE_FORMAT_VERSION)
-                return bad(reason, "unsupported format %" PRIu64 " (this version reads %d)",
+        if (format != 1 && format != STATE_FORMAT_VERSION)
+                return bad(reason, "unsupported format %" PRIu64 " (this version reads 1 and %d)",
                            format, STATE_FORMAT_VERSION);
 
-        r = get_uint(root, "next-id", UINT32_MAX, "top level", reason, &next_id);
+        r = top_uint(&top, TOP_NEXT_ID, UINT32_MAX, reason, &next_id);
         if (r < 0)
                 return r;
         if (next_id == 0)
                 return bad(reason, "top level: \"next-id\" must not be 0");
 
-        r = get_string(root, "default-action", "top level", reason, &default_action);
+        r = top_member(&top, TOP_DEFAULT_ACTION, json_type_string, reason, &default_action);
         if (r < 0)
                 return r;
-        r = get_member(root, "rules", json_type_array, "top level", reason, &rules);
-        if (r < 0)
-                return r;
-        r = get_member(root, "interfaces", json_type_array, "top level", reason, &interfaces);
+        action = json_object_get_string(default_action);
+        if (!top.seen[TOP_RULES])
+                return bad(reason, "top level: \"rules\" is missing");
+        r = top_member(&top, TOP_INTERFACES, json_type_array, reason, &interfaces);
         if (r < 0)
                 return r;
 
@@ -361,10 +771,11 @@ static int state_parse(const char *text, size_t len, Reason *reason, State **ret
         if (r < 0)
                 return r;
 
-        if (pf_action_from_string(default_action, &state->rules->default_action) < 0)
-                return bad(reason, "top level: unknown default action \"%.64s\"", default_action);
+        if (strlen(action) != (size_t) json_object_get_string_len(default_action) ||
+            pf_action_from_string(action, &state->rules->default_action) < 0)
+                return bad(reason, "top level: unknown default action \"%.64s\"", action);
 
-        r = parse_rules(rules, state->rules, (uint32_t) next_id, reason);
+        r = read_rules(&rd, &top, format, state->rules, (uint32_t) next_id);
         if (r < 0)
                 return r;
         /* Ids are never reused, not even those of rules removed before the save. */
@@ -396,7 +807,7 @@ int state_from_string(const char *text, State **ret) {
         return 0;
 }
 
-/* Writing */
+/* ---- Writing ---------------------------------------------------------------------------------- */
 
 static int json_add(json_object *obj, const char *key, json_object *value) {
         if (!value)
@@ -408,24 +819,19 @@ static int json_add(json_object *obj, const char *key, json_object *value) {
         return 0;
 }
 
-static int json_append(json_object *array, json_object *value) {
-        if (!value)
-                return -ENOMEM;
-        if (json_object_array_add(array, value) < 0) {
-                (void) json_object_put(value);
-                return -ENOMEM;
-        }
-        return 0;
+static int json_add_string(json_object *obj, const char *key, const char *value) {
+        return json_add(obj, key, json_object_new_string(value));
 }
 
 static int rule_to_json(const Rule *rule, uint32_t next_id, json_object **ret) {
         _cleanup_(json_object_putp) json_object *obj = NULL;
-        char source[PREFIX_STRING_MAX];
-        const char *action;
+        char buf[PREFIX_STRING_MAX];
+        struct rule_error e;
         int r;
 
-        action = pf_action_to_string(rule->action);
-        if (!action || rule->id == 0 || rule->id >= next_id || !prefix_is_valid(&rule->source) ||
+        if (rule->id == 0 || rule->id >= next_id || rule_validate(rule, &e) < 0 ||
+            ((rule->match & RULE_MATCH_SOURCE) && !prefix_is_valid(&rule->source)) ||
+            ((rule->match & RULE_MATCH_DESTINATION) && !prefix_is_valid(&rule->destination)) ||
             rule->created_usec > STATE_UINT_MAX || rule->expires_usec > STATE_UINT_MAX)
                 return -EINVAL;
 
@@ -433,11 +839,39 @@ static int rule_to_json(const Rule *rule, uint32_t next_id, json_object **ret) {
         if (!obj)
                 return -ENOMEM;
 
-        if ((r = json_add(obj, "id", json_object_new_int64(rule->id))) < 0 ||
-            (r = json_add(obj, "action", json_object_new_string(action))) < 0 ||
-            (r = json_add(obj, "source", json_object_new_string(prefix_format(&rule->source, source)))) < 0 ||
-            (r = json_add(obj, "created", json_object_new_int64((int64_t) rule->created_usec))) < 0 ||
-            (r = json_add(obj, "expires", json_object_new_int64((int64_t) rule->expires_usec))) < 0)
+        /* The fields in the order of the API's documentation; what a rule does not have stays out. */
+        r = json_add(obj, "id", json_object_new_int64(rule->id));
+        if (r >= 0)
+                r = json_add_string(obj, "action", pf_action_to_string(rule->action));
+        if (r >= 0 && (rule->match & RULE_MATCH_SOURCE))
+                r = json_add_string(obj, "source", prefix_format(&rule->source, buf));
+        if (r >= 0 && (rule->match & RULE_MATCH_DESTINATION))
+                r = json_add_string(obj, "destination", prefix_format(&rule->destination, buf));
+        if (r >= 0 && (rule->match & RULE_MATCH_PROTOCOL))
+                r = json_add_string(obj, "protocol", rule_protocol_to_string(rule->protocol, buf));
+        if (r >= 0 && (rule->match & RULE_MATCH_SOURCE_PORT))
+                r = json_add_string(obj, "source-port", port_range_to_string(&rule->source_port, buf));
+        if (r >= 0 && (rule->match & RULE_MATCH_PORT))
+                r = json_add_string(obj, "port", port_range_to_string(&rule->port, buf));
+        if (r >= 0 && (rule->match & RULE_MATCH_ICMP_TYPE))
+                r = json_add(obj, "icmp-type", json_object_new_int(rule->icmp_type));
+        if (r >= 0 && (rule->match & RULE_MATCH_VLAN))
+                r = json_add(obj, "vlan", json_object_new_int(rule->vlan));
+        if (r >= 0 && (rule->match & RULE_MATCH_INTERFACE))
+                r = json_add_string(obj, "interface", rule->interface);
+        if (r >= 0 && rule->priority != 0)
+                r = json_add(obj, "priority", json_object_new_int64(rule->priority));
+        if (r >= 0 && !rule->enabled)
+                r = json_add(obj, "enabled", json_object_new_boolean(false));
+        if (r >= 0 && rule->comment && rule->comment[0])
+                r = json_add_string(obj, "comment", rule->comment);
+        if (r >= 0 && !streq(rule->group, RULE_GROUP_DEFAULT))
+                r = json_add_string(obj, "group", rule->group);
+        if (r >= 0)
+                r = json_add(obj, "created", json_object_new_int64((int64_t) rule->created_usec));
+        if (r >= 0 && rule->expires_usec != 0)
+                r = json_add(obj, "expires", json_object_new_int64((int64_t) rule->expires_usec));
+        if (r < 0)
                 return r;
 
         *ret = TAKE_PTR(obj);
@@ -456,19 +890,36 @@ static int interface_to_json(const StateInterface *iface, json_object **ret) {
         if (!obj)
                 return -ENOMEM;
 
-        if ((r = json_add(obj, "name", json_object_new_string(iface->name))) < 0 ||
-            (r = json_add(obj, "mode", json_object_new_string(iface->mode))) < 0)
+        r = json_add_string(obj, "name", iface->name);
+        if (r >= 0)
+                r = json_add_string(obj, "mode", iface->mode);
+        if (r < 0)
                 return r;
 
         *ret = TAKE_PTR(obj);
         return 0;
 }
 
+/* Writes one object on one line of the array; frees it. */
+static int write_element(FILE *f, json_object *obj, bool first) {
+        const char *text;
+
+        text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!text) {
+                json_object_put(obj);
+                return -ENOMEM;
+        }
+        (void) fputs(first ? "\n    " : ",\n    ", f);
+        (void) fputs(text, f);
+        json_object_put(obj);
+        return 0;
+}
+
 int state_to_string(const State *s, char **ret) {
-        _cleanup_(json_object_putp) json_object *root = NULL, *rules = NULL, *interfaces = NULL;
-        const char *default_action, *text;
-        char *copy;
-        size_t len;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        const char *default_action;
+        size_t size = 0;
         int r;
 
         if (!s || !s->rules || !ret || (s->n_interfaces > 0 && !s->interfaces))
@@ -478,65 +929,54 @@ int state_to_string(const State *s, char **ret) {
         if (!default_action || s->rules->next_id == 0)
                 return -EINVAL;
 
-        rules = json_object_new_array();
-        interfaces = json_object_new_array();
-        root = json_object_new_object();
-        if (!rules || !interfaces || !root)
+        for (size_t i = 0; i < s->n_interfaces; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (strncmp(s->interfaces[i].name, s->interfaces[j].name, sizeof(s->interfaces[i].name)) == 0)
+                                return -EINVAL;
+
+        f = open_memstream(&text, &size);
+        if (!f)
                 return -ENOMEM;
 
+        fprintf(f, "{\n  \"format\": %d,\n  \"next-id\": %" PRIu32 ",\n  \"default-action\": \"%s\",\n  \"rules\": [",
+                STATE_FORMAT_VERSION, s->rules->next_id, default_action);
         for (size_t i = 0; i < s->rules->n_rules; i++) {
                 json_object *obj;
 
                 r = rule_to_json(s->rules->rules[i], s->rules->next_id, &obj);
                 if (r < 0)
                         return r;
-                r = json_append(rules, obj);
+                r = write_element(f, obj, i == 0);
                 if (r < 0)
                         return r;
         }
-
+        fputs(s->rules->n_rules > 0 ? "\n  ],\n  \"interfaces\": [" : "],\n  \"interfaces\": [", f);
         for (size_t i = 0; i < s->n_interfaces; i++) {
                 json_object *obj;
-
-                for (size_t j = 0; j < i; j++)
-                        if (strncmp(s->interfaces[i].name, s->interfaces[j].name, sizeof(s->interfaces[i].name)) == 0)
-                                return -EINVAL;
 
                 r = interface_to_json(s->interfaces + i, &obj);
                 if (r < 0)
                         return r;
-                r = json_append(interfaces, obj);
+                r = write_element(f, obj, i == 0);
                 if (r < 0)
                         return r;
         }
+        fputs(s->n_interfaces > 0 ? "\n  ]\n}\n" : "]\n}\n", f);
 
-        if ((r = json_add(root, "format", json_object_new_int(STATE_FORMAT_VERSION))) < 0 ||
-            (r = json_add(root, "next-id", json_object_new_int64(s->rules->next_id))) < 0 ||
-            (r = json_add(root, "default-action", json_object_new_string(default_action))) < 0 ||
-            (r = json_add(root, "rules", TAKE_PTR(rules))) < 0 ||
-            (r = json_add(root, "interfaces", TAKE_PTR(interfaces))) < 0)
-                return r;
-
-        text = json_object_to_json_string_length(root,
-                                                 JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE,
-                                                 &len);
-        if (!text)
+        if (ferror(f) || fflush(f) != 0)
                 return -ENOMEM;
-
-        /* A copy of our own (json-c's buffer dies with root), with the final newline text files have. */
-        copy = malloc(len + 2);
-        if (!copy)
+        r = fclose(TAKE_PTR(f));
+        if (r != 0)
                 return -ENOMEM;
-        memcpy(copy, text, len);
-        copy[len] = '\n';
-        copy[len + 1] = '\0';
+        /* Never write what we would refuse to read. */
+        if (size > STATE_FILE_SIZE_MAX)
+                return -EFBIG;
 
-        *ret = copy;
+        *ret = TAKE_PTR(text);
         return 0;
 }
 
-/* Files */
+/* ---- Files ------------------------------------------------------------------------------------ */
 
 static int write_all(int fd, const char *buf, size_t len) {
         while (len > 0) {

@@ -9,7 +9,7 @@
 #include "rule.h"
 
 #define STATE_FILE_NAME "state.json"
-#define STATE_FORMAT_VERSION 1
+#define STATE_FORMAT_VERSION 2          /* written; format 1 (the first slice's blocks) is read too */
 
 typedef struct StateInterface {
         char name[16];                  /* IFNAMSIZ */

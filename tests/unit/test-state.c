@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests of daemon/state.c: the state file round-trips exactly, saves are
- * atomic and leave no temporary file, and anything short of a valid file is
- * refused whole (-EBADMSG) and moved aside.
+ * Unit tests of daemon/state.c: the state file round-trips exactly (every rule
+ * field), saves are atomic and leave no temporary file, anything short of a
+ * valid file is refused whole (-EBADMSG) and moved aside, format 1 files (the
+ * first slice's) still load, and a million block rules save and load quickly.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -126,8 +129,7 @@ static const uint64_t big_values[] = {
         (uint64_t) INT64_MAX - 1, (uint64_t) INT64_MAX,
 };
 
-static void random_prefix(uint64_t *seed, struct prefix *ret) {
-        int family = test_random(seed) % 2 ? AF_INET6 : AF_INET;
+static void random_prefix(uint64_t *seed, int family, struct prefix *ret) {
         unsigned bits = family == AF_INET ? 32 : 128;
         struct prefix p = { .family = family };
 
@@ -139,20 +141,109 @@ static void random_prefix(uint64_t *seed, struct prefix *ret) {
         *ret = p;
 }
 
-static void add_random_rule(State *s, uint64_t *seed) {
+static int random_family(uint64_t *seed) {
+        return test_random(seed) % 2 ? AF_INET6 : AF_INET;
+}
+
+static struct port_range random_ports(uint64_t *seed) {
+        uint16_t a = (uint16_t) test_random(seed), b = (uint16_t) test_random(seed);
+
+        if (test_random(seed) % 2)
+                return (struct port_range) { a, a };
+        return (struct port_range) { a < b ? a : b, a < b ? b : a };
+}
+
+static const char *const comments[] = {
+        "ssh scanners", "quotes \" and \\ and / too", "r\xc3\xa8gle \xe2\x80\x94 \xf0\x9f\x94\xa5", "x",
+        /* 256 bytes, the longest */
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+};
+static const char *const groups[] = { "fail2ban", "admin", "A-b_c.9",
+        "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+static const char *const interfaces_names[] = { "eth0", "veth-pf0", "abcdefghijklmno", "\xc3\xa9th0" };
+static const uint8_t protocols[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_ICMP, IPPROTO_ICMPV6, 0, 47, 255 };
+
+/* A valid rule with fields drawn at random: half blocks, half classifier rules. */
+static Rule *random_rule(uint64_t *seed, bool block) {
         Rule *rule = rule_new();
-        int r;
+        struct rule_error e = {};
+        int family = random_family(seed);
 
         require(rule, "oom");
         rule->action = test_random(seed) % 3 ? PF_ACTION_DROP : PF_ACTION_PASS;
-        random_prefix(seed, &rule->source);
+        rule->priority = test_random(seed) % 2 ? 0 : (int32_t) (uint32_t) test_random(seed);
+        rule->enabled = test_random(seed) % 4 != 0;
+        if (test_random(seed) % 3 == 0)
+                require(rule_set_comment(rule, comments[test_random(seed) % ELEMENTSOF(comments)], &e) == 0, "comment");
+        if (test_random(seed) % 3 == 0)
+                require(rule_set_group(rule, groups[test_random(seed) % ELEMENTSOF(groups)], &e) == 0, "group");
         rule->created_usec = big_values[test_random(seed) % ELEMENTSOF(big_values)];
         rule->expires_usec = test_random(seed) % 2 ? 0 : test_random(seed) & (uint64_t) INT64_MAX;
+
+        if (block) {
+                rule->match = RULE_MATCH_SOURCE;
+                random_prefix(seed, family, &rule->source);
+                return rule;
+        }
+
+        if (test_random(seed) % 2) {
+                rule->match |= RULE_MATCH_PROTOCOL;
+                rule->protocol = protocols[test_random(seed) % ELEMENTSOF(protocols)];
+                if (rule->protocol == IPPROTO_ICMP)
+                        family = AF_INET;
+                if (rule->protocol == IPPROTO_ICMPV6)
+                        family = AF_INET6;
+                if (rule->protocol == IPPROTO_TCP || rule->protocol == IPPROTO_UDP || rule->protocol == IPPROTO_SCTP) {
+                        if (test_random(seed) % 2) {
+                                rule->match |= RULE_MATCH_PORT;
+                                rule->port = random_ports(seed);
+                        }
+                        if (test_random(seed) % 3 == 0) {
+                                rule->match |= RULE_MATCH_SOURCE_PORT;
+                                rule->source_port = random_ports(seed);
+                        }
+                }
+                if ((rule->protocol == IPPROTO_ICMP || rule->protocol == IPPROTO_ICMPV6) && test_random(seed) % 2) {
+                        rule->match |= RULE_MATCH_ICMP_TYPE;
+                        rule->icmp_type = (uint8_t) test_random(seed);
+                }
+        }
+        if (test_random(seed) % 2) {
+                rule->match |= RULE_MATCH_SOURCE;
+                random_prefix(seed, family, &rule->source);
+        }
+        if (test_random(seed) % 2) {
+                rule->match |= RULE_MATCH_DESTINATION;
+                random_prefix(seed, family, &rule->destination);
+        }
+        if (test_random(seed) % 4 == 0) {
+                rule->match |= RULE_MATCH_VLAN;
+                rule->vlan = (uint16_t) (test_random(seed) % 4096);
+        }
+        if (test_random(seed) % 4 == 0)
+                require(rule_set_interface(rule, interfaces_names[test_random(seed) % ELEMENTSOF(interfaces_names)],
+                                           &e) == 0, "interface");
+        /* A source alone would make it a block after all. */
+        if (rule_is_block(rule)) {
+                rule->match |= RULE_MATCH_VLAN;
+                rule->vlan = 4095;
+        }
+        require(rule_validate(rule, &e) == 0, "random rule invalid: %s: %s", e.field, e.reason);
+        return rule;
+}
+
+static void add_random_rule(State *s, uint64_t *seed, bool block) {
+        Rule *rule = random_rule(seed, block);
+        int r;
+
         r = rule_set_add(s->rules, rule, NULL);
         require(r == 0, "rule_set_add: %d", r);
 }
 
-/* A full rule set with holes in its ids, big 64-bit values and three interfaces. */
+/* A full classifier, as many blocks, holes in the ids, big 64-bit values and three interfaces. */
 static State *make_big_state(uint64_t seed) {
         State *s = calloc(1, sizeof(State));
         static const StateInterface interfaces[] = {
@@ -164,15 +255,16 @@ static State *make_big_state(uint64_t seed) {
         require(s && rule_set_new(&s->rules) == 0, "oom");
         s->rules->default_action = PF_ACTION_DROP;
 
-        for (unsigned i = 0; i < PF_MAX_RULES; i++)
-                add_random_rule(s, &seed);
+        for (unsigned i = 0; i < 2 * PF_MAX_RULES; i++)
+                add_random_rule(s, &seed, i % 2);
         /* Remove a quarter at random, add some back: ids get holes, slots get reused. */
-        for (unsigned i = 0; i < PF_MAX_RULES / 4; i++) {
+        for (unsigned i = 0; i < PF_MAX_RULES / 2; i++) {
                 uint32_t id = (uint32_t) (test_random(&seed) % (s->rules->next_id - 1)) + 1;
                 (void) rule_set_remove(s->rules, id);
         }
-        for (unsigned i = 0; i < PF_MAX_RULES / 8; i++)
-                add_random_rule(s, &seed);
+        rule_set_release_slots(s->rules);
+        for (unsigned i = 0; i < PF_MAX_RULES / 4; i++)
+                add_random_rule(s, &seed, i % 2);
         /* The last rule removed too: next-id must still move past it. */
         require(rule_set_remove(s->rules, s->rules->rules[s->rules->n_rules - 1]->id) == 0, "remove");
 
@@ -183,21 +275,42 @@ static State *make_big_state(uint64_t seed) {
         return s;
 }
 
+/* Three blocks as the slice made them, and one rule with every field. */
 static State *make_small_state(void) {
         State *s = calloc(1, sizeof(State));
         static const char *const sources[] = { "192.0.2.0/24", "2001:db8::/64", "198.51.100.7" };
+        struct rule_error e = {};
+        Rule *rule;
 
         require(s && rule_set_new(&s->rules) == 0, "oom");
         for (size_t i = 0; i < ELEMENTSOF(sources); i++) {
-                Rule *rule = rule_new();
-
+                rule = rule_new();
                 require(rule, "oom");
                 rule->action = PF_ACTION_DROP;
-                require(prefix_parse(sources[i], &rule->source) == 0, "parse");
+                require(rule_set_source(rule, sources[i], &e) == 0, "parse");
                 rule->created_usec = 1700000000000000ull + i;
                 rule->expires_usec = i == 1 ? 1700000000500000ull : 0;
                 require(rule_set_add(s->rules, rule, NULL) == 0, "add");
         }
+
+        rule = rule_new();
+        require(rule, "oom");
+        require(rule_set_action(rule, "pass", &e) == 0 &&
+                rule_set_source(rule, "192.0.2.0/25", &e) == 0 &&
+                rule_set_destination(rule, "198.51.100.1", &e) == 0 &&
+                rule_set_protocol(rule, "tcp", &e) == 0 &&
+                rule_set_source_port(rule, "1024-65535", &e) == 0 &&
+                rule_set_port(rule, "8000-8100", &e) == 0 &&
+                rule_set_vlan(rule, 42, &e) == 0 &&
+                rule_set_interface(rule, "veth0", &e) == 0 &&
+                rule_set_comment(rule, "web \"farm\"", &e) == 0 &&
+                rule_set_group(rule, "admin", &e) == 0, "full rule: %s: %s", e.field, e.reason);
+        rule->priority = -5;
+        rule->enabled = false;
+        rule->created_usec = 1700000000000003ull;
+        rule->expires_usec = 1700000000900000ull;
+        require(rule_validate(rule, &e) == 0 && rule_set_add(s->rules, rule, NULL) == 0, "add full rule");
+
         s->interfaces = calloc(2, sizeof(StateInterface));
         require(s->interfaces, "oom");
         strcpy(s->interfaces[0].name, "veth0");
@@ -208,32 +321,47 @@ static State *make_small_state(void) {
         return s;
 }
 
-static void check_same_state(const State *a, const State *b, const char *what) {
-        bool slot_seen[PF_MAX_RULES] = {};
+/* Every field but the slot, which is the loader's to give. */
+static bool same_rule(const Rule *x, const Rule *y) {
+        return x->id == y->id && x->action == y->action && x->match == y->match &&
+                (!(x->match & RULE_MATCH_SOURCE) || prefix_equal(&x->source, &y->source)) &&
+                (!(x->match & RULE_MATCH_DESTINATION) || prefix_equal(&x->destination, &y->destination)) &&
+                (!(x->match & RULE_MATCH_PROTOCOL) || x->protocol == y->protocol) &&
+                (!(x->match & RULE_MATCH_SOURCE_PORT) ||
+                 (x->source_port.first == y->source_port.first && x->source_port.last == y->source_port.last)) &&
+                (!(x->match & RULE_MATCH_PORT) || (x->port.first == y->port.first && x->port.last == y->port.last)) &&
+                (!(x->match & RULE_MATCH_ICMP_TYPE) || x->icmp_type == y->icmp_type) &&
+                (!(x->match & RULE_MATCH_VLAN) || x->vlan == y->vlan) &&
+                (!(x->match & RULE_MATCH_INTERFACE) || streq(x->interface, y->interface)) &&
+                x->priority == y->priority && x->enabled == y->enabled &&
+                streq_ptr(x->comment, y->comment) && streq_ptr(x->group, y->group) &&
+                x->created_usec == y->created_usec && x->expires_usec == y->expires_usec;
+}
 
+static void check_same_state(const State *a, const State *b, const char *what) {
+        _cleanup_free_ bool *cls_seen = calloc(PF_MAX_RULES, sizeof(bool)), *block_seen = calloc(PF_MAX_BLOCKS, sizeof(bool));
+
+        require(cls_seen && block_seen, "oom");
         require(a->rules && b->rules, "%s: no rule set", what);
         check(a->rules->next_id == b->rules->next_id, "%s: next_id %" PRIu32 " vs %" PRIu32,
               what, a->rules->next_id, b->rules->next_id);
         check(a->rules->default_action == b->rules->default_action, "%s: default action", what);
         require(a->rules->n_rules == b->rules->n_rules, "%s: %zu rules vs %zu", what,
                 a->rules->n_rules, b->rules->n_rules);
+        check(a->rules->n_block_rules == b->rules->n_block_rules, "%s: %zu block rules vs %zu", what,
+              a->rules->n_block_rules, b->rules->n_block_rules);
 
         for (size_t i = 0; i < a->rules->n_rules; i++) {
                 const Rule *x = a->rules->rules[i], *y = b->rules->rules[i];
-                char bx[PREFIX_STRING_MAX], by[PREFIX_STRING_MAX];
+                bool *seen = rule_is_block(y) ? block_seen : cls_seen;
+                uint32_t limit = rule_is_block(y) ? PF_MAX_BLOCKS : PF_MAX_RULES;
 
-                check(x->id == y->id, "%s: rule %zu id %" PRIu32 " vs %" PRIu32, what, i, x->id, y->id);
-                check(x->action == y->action, "%s: rule %" PRIu32 " action", what, x->id);
-                check(prefix_equal(&x->source, &y->source), "%s: rule %" PRIu32 " source %s vs %s", what,
-                      x->id, prefix_format(&x->source, bx), prefix_format(&y->source, by));
-                check(x->created_usec == y->created_usec, "%s: rule %" PRIu32 " created %" PRIu64 " vs %" PRIu64,
-                      what, x->id, x->created_usec, y->created_usec);
-                check(x->expires_usec == y->expires_usec, "%s: rule %" PRIu32 " expires %" PRIu64 " vs %" PRIu64,
-                      what, x->id, x->expires_usec, y->expires_usec);
-                check(y->slot < PF_MAX_RULES && !slot_seen[y->slot], "%s: rule %" PRIu32 " slot %" PRIu32 " reused",
+                if (!check(same_rule(x, y), "%s: rule %zu (id %" PRIu32 "/%" PRIu32 ") differs", what, i, x->id, y->id))
+                        break;
+                check(y->slot < limit && !seen[y->slot], "%s: rule %" PRIu32 " slot %" PRIu32 " reused",
                       what, y->id, y->slot);
-                if (y->slot < PF_MAX_RULES)
-                        slot_seen[y->slot] = true;
+                if (y->slot < limit)
+                        seen[y->slot] = true;
         }
 
         require(a->n_interfaces == b->n_interfaces, "%s: %zu interfaces vs %zu", what,
@@ -251,7 +379,8 @@ static void test_round_trip_string(void) {
         _cleanup_free_ char *text = NULL, *text2 = NULL;
         int r;
 
-        require(s->rules->n_rules > 3000, "only %zu rules", s->rules->n_rules);
+        require(s->rules->n_rules > 6000 && rule_set_count_classifier(s->rules) > 3000,
+                "only %zu rules", s->rules->n_rules);
         require(state_to_string(s, &text) == 0, "state_to_string");
 
         r = state_from_string(text, &loaded);
@@ -266,8 +395,13 @@ static void test_round_trip_string(void) {
         for (size_t i = 0; i < ELEMENTSOF(big_values); i++) {
                 char needle[64];
 
-                (void) snprintf(needle, sizeof(needle), "\"created\": %" PRIu64 ",", big_values[i]);
-                check(strstr(text, needle), "%s not found in the output", needle);
+                const char *at;
+
+                (void) snprintf(needle, sizeof(needle), "\"created\": %" PRIu64, big_values[i]);
+                at = strstr(text, needle);
+                while (at && at[strlen(needle)] >= '0' && at[strlen(needle)] <= '9')
+                        at = strstr(at + 1, needle);
+                check(at, "%s not found in the output", needle);
         }
         check(text[strlen(text) - 1] == '\n', "no final newline");
 
@@ -290,6 +424,19 @@ static void test_round_trip_string(void) {
 }
 
 /* The document has the documented shape, read with json-c on its own. */
+/* The exact text of a rule's object in the output (one rule per line). */
+static void check_rule_line(const char *text, const char *line) {
+        check(strstr(text, line), "output lacks the line\n%s\nin\n%s", line, text);
+}
+
+static const char *string_member(json_object *obj, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(obj, key, &v) && json_object_is_type(v, json_type_string)
+                ? json_object_get_string(v) : NULL;
+}
+
+/* The document has the documented shape, read with json-c on its own. */
 static void test_format_shape(void) {
         _cleanup_(state_freep) State *s = make_small_state();
         _cleanup_free_ char *text = NULL;
@@ -299,25 +446,76 @@ static void test_format_shape(void) {
         root = json_tokener_parse(text);
         require(root, "output is not JSON:\n%s", text);
 
-        check(json_object_object_get_ex(root, "format", &v) && json_object_get_int(v) == 1, "format");
-        check(json_object_object_get_ex(root, "next-id", &v) && json_object_get_int(v) == 4, "next-id");
+        check(json_object_object_get_ex(root, "format", &v) && json_object_get_int(v) == 2, "format");
+        check(json_object_object_get_ex(root, "next-id", &v) && json_object_get_int(v) == 5, "next-id");
         check(json_object_object_get_ex(root, "default-action", &v) &&
               streq(json_object_get_string(v), "pass"), "default-action");
-        require(json_object_object_get_ex(root, "rules", &rules) && json_object_array_length(rules) == 3, "rules");
+        require(json_object_object_get_ex(root, "rules", &rules) && json_object_array_length(rules) == 4, "rules");
+
+        /* A block has what it needs and nothing else: the defaults stay out. */
         rule = json_object_array_get_idx(rules, 1);
+        check(json_object_object_length(rule) == 5, "a block has %d keys", json_object_object_length(rule));
         check(json_object_object_get_ex(rule, "id", &v) && json_object_get_int(v) == 2, "rule id");
-        check(json_object_object_get_ex(rule, "action", &v) && streq(json_object_get_string(v), "drop"), "action");
-        check(json_object_object_get_ex(rule, "source", &v) &&
-              streq(json_object_get_string(v), "2001:db8::/64"), "source");
+        check(streq_ptr(string_member(rule, "action"), "drop"), "action");
+        check(streq_ptr(string_member(rule, "source"), "2001:db8::/64"), "source");
         check(json_object_object_get_ex(rule, "created", &v) &&
               json_object_get_int64(v) == 1700000000000001ll, "created");
         check(json_object_object_get_ex(rule, "expires", &v) &&
               json_object_get_int64(v) == 1700000000500000ll, "expires");
+        rule = json_object_array_get_idx(rules, 0);
+        check(!json_object_object_get_ex(rule, "expires", NULL) && !json_object_object_get_ex(rule, "group", NULL) &&
+              !json_object_object_get_ex(rule, "priority", NULL) && !json_object_object_get_ex(rule, "enabled", NULL),
+              "defaults written");
+
+        /* The rule with every field: canonical strings, numbers, and its place on one line. */
+        rule = json_object_array_get_idx(rules, 3);
+        check(json_object_object_length(rule) == 15, "the full rule has %d keys", json_object_object_length(rule));
+        check(streq_ptr(string_member(rule, "protocol"), "tcp"), "protocol");
+        check(streq_ptr(string_member(rule, "source-port"), "1024-65535"), "source-port");
+        check(streq_ptr(string_member(rule, "port"), "8000-8100"), "port");
+        check(json_object_object_get_ex(rule, "vlan", &v) && json_object_is_type(v, json_type_int) &&
+              json_object_get_int(v) == 42, "vlan");
+        check(json_object_object_get_ex(rule, "priority", &v) && json_object_get_int(v) == -5, "priority");
+        check(json_object_object_get_ex(rule, "enabled", &v) && json_object_is_type(v, json_type_boolean) &&
+              !json_object_get_boolean(v), "enabled");
+        check(streq_ptr(string_member(rule, "comment"), "web \"farm\""), "comment");
+        check(streq_ptr(string_member(rule, "group"), "admin"), "group");
+        check_rule_line(text, "\n    { \"id\": 1, \"action\": \"drop\", \"source\": \"192.0.2.0/24\", "
+                        "\"created\": 1700000000000000 },\n");
+        check_rule_line(text, "\n    { \"id\": 4, \"action\": \"pass\", \"source\": \"192.0.2.0/25\", "
+                        "\"destination\": \"198.51.100.1\", \"protocol\": \"tcp\", \"source-port\": \"1024-65535\", "
+                        "\"port\": \"8000-8100\", \"vlan\": 42, \"interface\": \"veth0\", \"priority\": -5, "
+                        "\"enabled\": false, \"comment\": \"web \\\"farm\\\"\", \"group\": \"admin\", "
+                        "\"created\": 1700000000000003, \"expires\": 1700000000900000 }\n");
+
         require(json_object_object_get_ex(root, "interfaces", &ifaces) &&
                 json_object_array_length(ifaces) == 2, "interfaces");
         check(json_object_object_get_ex(json_object_array_get_idx(ifaces, 1), "mode", &v) &&
               streq(json_object_get_string(v), "generic"), "mode");
         json_object_put(root);
+
+        /* ICMP rules: protocol names and numbers, the ICMP type as a number. */
+        _cleanup_(state_freep) State *icmp = NULL;
+        _cleanup_free_ char *icmp_text = NULL;
+        struct rule_error e;
+        static const char *const protos[] = { "icmp", "icmpv6", "1", "58", "47", "0" };
+
+        icmp = calloc(1, sizeof(State));
+        require(icmp && rule_set_new(&icmp->rules) == 0, "oom");
+        for (size_t i = 0; i < ELEMENTSOF(protos); i++) {
+                Rule *r = rule_new();
+
+                require(r && rule_set_protocol(r, protos[i], &e) == 0, "protocol");
+                if (i < 4)
+                        require(rule_set_icmp_type(r, (uint32_t) (i * 60), &e) == 0, "icmp-type");
+                require(rule_set_add(icmp->rules, r, NULL) == 0, "add");
+        }
+        require(state_to_string(icmp, &icmp_text) == 0, "state_to_string");
+        check_rule_line(icmp_text, "{ \"id\": 1, \"action\": \"drop\", \"protocol\": \"icmp\", \"icmp-type\": 0, \"created\": 0 }");
+        check_rule_line(icmp_text, "{ \"id\": 2, \"action\": \"drop\", \"protocol\": \"icmpv6\", \"icmp-type\": 60, \"created\": 0 }");
+        check_rule_line(icmp_text, "{ \"id\": 3, \"action\": \"drop\", \"protocol\": \"icmp\", \"icmp-type\": 120, \"created\": 0 }");
+        check_rule_line(icmp_text, "{ \"id\": 5, \"action\": \"drop\", \"protocol\": \"47\", \"created\": 0 }");
+        check_rule_line(icmp_text, "{ \"id\": 6, \"action\": \"drop\", \"protocol\": \"0\", \"created\": 0 }");
 }
 
 static void test_save_load(void) {
@@ -386,12 +584,24 @@ enum {
         SPOIL_HOST_BITS,
         SPOIL_BAD_FAMILY,
         SPOIL_BAD_PREFIXLEN,
+        SPOIL_VLAN_TOO_BIG,
+        SPOIL_PORT_REVERSED,
+        SPOIL_PORTS_WITHOUT_PORT_PROTOCOL,
+        SPOIL_FAMILIES_MIXED,
+        SPOIL_DESTINATION_HOST_BITS,
+        SPOIL_COMMENT_NEWLINE,
+        SPOIL_COMMENT_NOT_UTF8,
+        SPOIL_GROUP_EMPTY,
+        SPOIL_GROUP_NULL,
+        SPOIL_GROUP_SPACE,
+        SPOIL_RULE_INTERFACE,
+        SPOIL_UNKNOWN_MATCH,
         _SPOIL_MAX,
 };
 
 /* Makes one thing about a valid state invalid; says what. */
 static const char *spoil(State *s, unsigned how) {
-        Rule *first = s->rules->rules[0];
+        Rule *first = s->rules->rules[0], *full = s->rules->rules[3];
 
         switch (how) {
         case SPOIL_EMPTY_NAME:
@@ -433,6 +643,42 @@ static const char *spoil(State *s, unsigned how) {
         case SPOIL_BAD_PREFIXLEN:
                 first->source.prefixlen = 33;
                 return "source /33";
+        case SPOIL_VLAN_TOO_BIG:
+                full->vlan = 4096;
+                return "vlan 4096";
+        case SPOIL_PORT_REVERSED:
+                full->port = (struct port_range) { 9, 8 };
+                return "port range reversed";
+        case SPOIL_PORTS_WITHOUT_PORT_PROTOCOL:
+                full->protocol = IPPROTO_ICMP;
+                return "ports with icmp";
+        case SPOIL_FAMILIES_MIXED:
+                require(prefix_parse("2001:db8::/32", &full->destination) == 0, "parse");
+                return "IPv4 source, IPv6 destination";
+        case SPOIL_DESTINATION_HOST_BITS:
+                full->destination.prefixlen = 24;
+                return "host bits in a destination";
+        case SPOIL_COMMENT_NEWLINE:
+                full->comment[1] = '\n';
+                return "comment with a newline";
+        case SPOIL_COMMENT_NOT_UTF8:
+                full->comment[1] = '\xff';
+                return "comment not UTF-8";
+        case SPOIL_GROUP_EMPTY:
+                full->group[0] = '\0';
+                return "empty group";
+        case SPOIL_GROUP_NULL:
+                full->group = (free(full->group), NULL);
+                return "no group";
+        case SPOIL_GROUP_SPACE:
+                full->group[0] = ' ';
+                return "group with a space";
+        case SPOIL_RULE_INTERFACE:
+                strcpy(full->interface, "a:b");
+                return "interface with a colon";
+        case SPOIL_UNKNOWN_MATCH:
+                full->match |= 1u << 20;
+                return "unknown match field";
         default:
                 abort();
         }
@@ -541,6 +787,21 @@ static void check_accepted(const char *what, const char *text) {
 #define WITH_IFACES(ifaces) DOC("1", "10", "\"pass\"", "[]", ifaces)
 #define GOOD_DOC DOC("1", "10", "\"pass\"", "[" GOOD_RULE "]", "[" GOOD_IFACE "]")
 
+/* Format 2: a rule with id 1, action drop, created 1, and the fields given (each starting with ", "). */
+#define WITH_RULES2(rules) DOC("2", "10", "\"pass\"", rules, "[]")
+#define V2(fields) WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1" fields "}]")
+#define TCP22 ", \"protocol\": \"tcp\", \"port\": \"22\""
+#define EVERY_FIELD                                                                                   \
+        ", \"source\": \"192.0.2.0/24\", \"destination\": \"198.51.100.1\", \"protocol\": \"udp\", "        \
+        "\"source-port\": \"1024-65535\", \"port\": \"53\", \"vlan\": 4095, \"interface\": \"eth0\", "          \
+        "\"priority\": -7, \"enabled\": false, \"comment\": \"dns\", \"group\": \"admin\", \"expires\": 5"
+#define COMMENT_256                                                                                   \
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"                            \
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"                            \
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"                            \
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define GROUP_64 "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static const struct {
         const char *what;
         const char *text;
@@ -559,6 +820,40 @@ static const struct {
                                                    RULE("2", "\"drop\"", "\"192.0.2.2\"", "0", "0") "]") },
         { "15-character name",          WITH_IFACE(IFACE("\"abcdefghijklmno\"", "\"generic\"")) },
         { "native mode",                WITH_IFACE(IFACE("\"veth-pf.0\"", "\"native\"")) },
+
+        /* Format 2. */
+        { "format 2, empty",            DOC("2", "1", "\"drop\"", "[]", "[]") },
+        { "format 2, a rule with only what it must have", V2("") },
+        { "format 2, a block",          V2(", \"source\": \"192.0.2.1\"") },
+        { "format 2, a format-1 rule",  WITH_RULES2("[" GOOD_RULE "]") },
+        { "every field",                V2(EVERY_FIELD) },
+        { "every field, IPv6",          V2(", \"source\": \"2001:db8::/32\", \"destination\": \"::/0\", \"protocol\": \"sctp\", "
+                                           "\"source-port\": \"0\", \"port\": \"0-65535\", \"vlan\": 0") },
+        { "icmp type",                  V2(", \"protocol\": \"icmp\", \"icmp-type\": 8, \"destination\": \"192.0.2.0/24\"") },
+        { "icmpv6 by number",           V2(", \"protocol\": \"58\", \"icmp-type\": 255, \"source\": \"2001:db8::1\"") },
+        { "protocol by number, a port", V2(", \"protocol\": \"6\", \"port\": \"8000-8100\"") },
+        { "protocol 0 and 255",         WITH_RULES2("[{\"id\": 1, \"action\": \"pass\", \"protocol\": \"0\", \"created\": 0}, "
+                                                    "{\"id\": 2, \"action\": \"pass\", \"protocol\": \"255\", \"created\": 0}]") },
+        { "priorities at the ends",     WITH_RULES2("[{\"id\": 1, \"action\": \"pass\", \"priority\": -2147483648, \"created\": 0}, "
+                                                    "{\"id\": 2, \"action\": \"pass\", \"priority\": 2147483647, \"created\": 0}]") },
+        { "defaults written out",       V2(", \"priority\": 0, \"enabled\": true, \"group\": \"default\", \"expires\": 0") },
+        { "empty comment",              V2(", \"comment\": \"\"") },
+        { "256-byte comment",           V2(", \"comment\": \"" COMMENT_256 "\"") },
+        { "escapes in a comment",       V2(", \"comment\": \"caf\\u00e9 \\\"q\\\" \\\\ \\/ \\ud83d\\udd25\"") },
+        /* json-c decodes a lone surrogate as U+FFFD: valid text. */
+        { "comment with a lone surrogate", V2(", \"comment\": \"a\\ud83d\"") },
+        { "64-byte group",              V2(", \"group\": \"" GROUP_64 "\"") },
+        { "interface, 15 bytes",        V2(", \"interface\": \"abcdefghijklmno\"") },
+        { "escaped key",                "{\"\\u0066ormat\": 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "rules before format",        "{\"rules\": [{\"id\": 3, \"action\": \"drop\", \"port\": \"22\", \"protocol\": \"tcp\", \"created\": 1}], "
+                                        "\"interfaces\": [], \"default-action\": \"pass\", \"next-id\": 10, \"format\": 2}" },
+        { "format-1 rules before format", "{\"rules\": [" GOOD_RULE "], \"interfaces\": [], \"default-action\": \"pass\", "
+                                        "\"next-id\": 10, \"format\": 1}" },
+        { "white space everywhere",     "\r\n{\t\"format\"\n:\r2 ,\"next-id\" : 10\n,\"default-action\":\"pass\",\"rules\"\n:\n[\n"
+                                        "{\"id\":1,\"action\":\"drop\",\"created\":1}\n,\n{ \"id\" : 2 , \"action\" : \"pass\" , "
+                                        "\"created\" : 1 }\n]\n,\"interfaces\":[ ]\t}\r\n" },
+        { "no white space",             "{\"format\":2,\"next-id\":10,\"default-action\":\"pass\",\"rules\":[{\"id\":1,"
+                                        "\"action\":\"drop\",\"created\":1}],\"interfaces\":[]}" },
 };
 
 static const struct {
@@ -589,7 +884,7 @@ static const struct {
         { "invalid UTF-8",              WITH_RULE(RULE("1", "\"drop\"", "\"192.0.2.0/24\xff\"", "1", "0")) },
 
         /* Top level. */
-        { "format 2",                   DOC("2", "10", "\"pass\"", "[]", "[]") },
+        { "format 3",                   DOC("3", "10", "\"pass\"", "[]", "[]") },
         { "format 0",                   DOC("0", "10", "\"pass\"", "[]", "[]") },
         { "format as string",           DOC("\"1\"", "10", "\"pass\"", "[]", "[]") },
         { "format as double",           DOC("1.0", "10", "\"pass\"", "[]", "[]") },
@@ -710,6 +1005,121 @@ static const struct {
         { "interface without name",     WITH_IFACES("[{\"mode\": \"auto\"}]") },
         { "interface with unknown key", WITH_IFACES("[{\"name\": \"eth0\", \"mode\": \"auto\", \"index\": 2}]") },
         { "interface listed twice",     WITH_IFACES("[" GOOD_IFACE ", " IFACE("\"eth0\"", "\"native\"") "]") },
+
+        /* Format 1 is only what the slice wrote. */
+        { "format 1 with a priority",   WITH_RULES("[{\"id\": 1, \"action\": \"drop\", \"source\": \"192.0.2.0/24\", "
+                                                   "\"created\": 1, \"expires\": 0, \"priority\": 1}]") },
+        { "format 1 without a source",  WITH_RULES("[{\"id\": 1, \"action\": \"drop\", \"created\": 1, \"expires\": 0}]") },
+
+        /* Format 2 rules: what must be there. */
+        { "v2 rule without id",         WITH_RULES2("[{\"action\": \"drop\", \"created\": 1}]") },
+        { "v2 rule without action",     WITH_RULES2("[{\"id\": 1, \"created\": 1}]") },
+        { "v2 rule without created",    WITH_RULES2("[{\"id\": 1, \"action\": \"drop\"}]") },
+        { "v2 unknown key",             V2(", \"source-set\": \"bad\"") },
+        { "v2 key in upper case",       V2(", \"Port\": \"22\"") },
+
+        /* Format 2 rules: each field, as the API refuses it. */
+        { "port as a number",           V2(", \"protocol\": \"tcp\", \"port\": 22") },
+        { "port 70000",                 V2(", \"protocol\": \"tcp\", \"port\": \"70000\"") },
+        { "port range reversed",        V2(", \"protocol\": \"tcp\", \"port\": \"9000-8000\"") },
+        { "port with a leading zero",   V2(", \"protocol\": \"tcp\", \"port\": \"022\"") },
+        { "port empty",                 V2(", \"protocol\": \"tcp\", \"port\": \"\"") },
+        { "port without protocol",      V2(", \"port\": \"22\"") },
+        { "port with icmp",             V2(", \"protocol\": \"icmp\", \"port\": \"22\"") },
+        { "source-port with protocol 47", V2(", \"protocol\": \"47\", \"source-port\": \"22\"") },
+        { "source-port null",           V2(TCP22 ", \"source-port\": null") },
+        { "protocol foo",               V2(", \"protocol\": \"foo\"") },
+        { "protocol TCP",               V2(", \"protocol\": \"TCP\"") },
+        { "protocol 256",               V2(", \"protocol\": \"256\"") },
+        { "protocol 06",                V2(", \"protocol\": \"06\"") },
+        { "protocol as a number",       V2(", \"protocol\": 6") },
+        { "icmp-type 256",              V2(", \"protocol\": \"icmp\", \"icmp-type\": 256") },
+        { "icmp-type past 32 bits",     V2(", \"protocol\": \"icmp\", \"icmp-type\": 4294967304") },
+        { "icmp-type negative",         V2(", \"protocol\": \"icmp\", \"icmp-type\": -1") },
+        { "icmp-type as a string",      V2(", \"protocol\": \"icmp\", \"icmp-type\": \"8\"") },
+        { "icmp-type alone",            V2(", \"icmp-type\": 8") },
+        { "icmp-type with tcp",         V2(TCP22 ", \"icmp-type\": 8") },
+        { "vlan 4096",                  V2(", \"vlan\": 4096") },
+        { "vlan negative",              V2(", \"vlan\": -1") },
+        { "vlan as a double",           V2(", \"vlan\": 1.0") },
+        { "vlan as a string",           V2(", \"vlan\": \"1\"") },
+        { "interface with a slash",     V2(", \"interface\": \"a/b\"") },
+        { "interface empty",            V2(", \"interface\": \"\"") },
+        { "interface 16 bytes",         V2(", \"interface\": \"abcdefghijklmnop\"") },
+        { "interface with a newline",   V2(", \"interface\": \"eth0\\n\"") },
+        { "interface as a number",      V2(", \"interface\": 0") },
+        { "comment 257 bytes",          V2(", \"comment\": \"" COMMENT_256 "x\"") },
+        { "comment with a newline",     V2(", \"comment\": \"a\\nb\"") },
+        { "comment with a bell",        V2(", \"comment\": \"a\\u0007\"") },
+        { "comment with a NUL",         V2(", \"comment\": \"a\\u0000b\"") },
+        { "comment with U+0085",        V2(", \"comment\": \"a\\u0085\"") },
+        { "comment null",               V2(", \"comment\": null") },
+        { "group empty",                V2(", \"group\": \"\"") },
+        { "group with a space",         V2(", \"group\": \"a b\"") },
+        { "group 65 bytes",             V2(", \"group\": \"" GROUP_64 "x\"") },
+        { "group null",                 V2(", \"group\": null") },
+        { "group as a number",          V2(", \"group\": 1") },
+        { "priority 2^31",              V2(", \"priority\": 2147483648") },
+        { "priority below -2^31",       V2(", \"priority\": -2147483649") },
+        { "priority huge",              V2(", \"priority\": 99999999999999999999999") },
+        { "priority as a double",       V2(", \"priority\": 1.5") },
+        { "priority as a string",       V2(", \"priority\": \"1\"") },
+        { "priority null",              V2(", \"priority\": null") },
+        { "enabled 1",                  V2(", \"enabled\": 1") },
+        { "enabled as a string",        V2(", \"enabled\": \"true\"") },
+        { "enabled null",               V2(", \"enabled\": null") },
+        { "families mixed",             V2(", \"source\": \"192.0.2.1\", \"destination\": \"2001:db8::1\"") },
+        { "icmp with an IPv6 source",   V2(", \"protocol\": \"icmp\", \"source\": \"2001:db8::1\"") },
+        { "icmpv6 with an IPv4 destination", V2(", \"protocol\": \"icmpv6\", \"destination\": \"192.0.2.1\"") },
+        { "destination with host bits", V2(", \"destination\": \"192.0.2.1/24\"") },
+        { "source as an array",         V2(", \"source\": [\"192.0.2.1\"]") },
+        { "expires negative",           V2(", \"expires\": -1") },
+        { "expires null",               V2(", \"expires\": null") },
+        { "created null",               WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": null}]") },
+        { "v2 duplicate ids",           WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1}, "
+                                                    "{\"id\": 1, \"action\": \"pass\", \"created\": 1}]") },
+        { "a bad v2 rule after good ones", WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1}, "
+                                                       "{\"id\": 2, \"action\": \"drop\", \"created\": 1, \"vlan\": 5000}]") },
+
+        /* The document's structure, as walked outside json-c. */
+        { "a key twice",                "{\"format\": 2, \"format\": 2, \"next-id\": 1, \"default-action\": \"pass\", "
+                                        "\"rules\": [], \"interfaces\": []}" },
+        { "rules twice",                "{\"format\": 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], "
+                                        "\"rules\": [], \"interfaces\": []}" },
+        { "a key not in quotes",        "{format: 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "a key in single quotes",     "{\'format\': 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "a key with a NUL",           "{\"format\\u0000\": 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "no colon",                   "{\"format\" 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "two colons",                 "{\"format\":: 2, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "no comma",                   "{\"format\": 2 \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "two commas",                 "{\"format\": 2,, \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "no value",                   "{\"format\": , \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "a semicolon",                "{\"format\": 2; \"next-id\": 1, \"default-action\": \"pass\", \"rules\": [], \"interfaces\": []}" },
+        { "a number too long",          DOC("11111111111111111111111111111111111111111111111111111111111111111111111", "10", "\"pass\"", "[]", "[]") },
+        { "format 2.0",                 DOC("2.0", "10", "\"pass\"", "[]", "[]") },
+        { "format 02",                  DOC("02", "10", "\"pass\"", "[]", "[]") },
+        { "format +2",                  DOC("+2", "10", "\"pass\"", "[]", "[]") },
+        { "format true1",               DOC("true1", "10", "\"pass\"", "[]", "[]") },
+        { "rules with a trailing comma", WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1},]") },
+        { "rules with a leading comma", WITH_RULES2("[,{\"id\": 1, \"action\": \"drop\", \"created\": 1}]") },
+        { "rules without a comma",      WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1} "
+                                                    "{\"id\": 2, \"action\": \"drop\", \"created\": 1}]") },
+        { "rules with a semicolon",     WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1};"
+                                                    "{\"id\": 2, \"action\": \"drop\", \"created\": 1}]") },
+        { "rules closed by a brace",    WITH_RULES2("[}") },
+        { "a rule closed by a bracket", WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1]}") },
+        { "a rule with a comment",      WITH_RULES2("[{\"id\": 1, /* x */ \"action\": \"drop\", \"created\": 1}]") },
+        { "a rule in single quotes",    WITH_RULES2("[{\'id\': 1, \'action\': \'drop\', \'created\': 1}]") },
+        { "a rule as a string",         WITH_RULES2("[\"x\"]") },
+        { "a rule as true",             WITH_RULES2("[true]") },
+        { "rules as a number",          WITH_RULES2("5") },
+        { "rules as true",              WITH_RULES2("true") },
+        { "rules unclosed",             "{\"format\": 2, \"next-id\": 1, \"default-action\": \"pass\", \"interfaces\": [], \"rules\": [" },
+        { "rules unclosed, then }",     "{\"format\": 2, \"next-id\": 1, \"default-action\": \"pass\", \"interfaces\": [], \"rules\": [}" },
+        { "a string unclosed",          "{\"format\": 2, \"next-id\": 1, \"default-action\": \"pass\", \"interfaces\": [], \"rules\": [\"}]}" },
+        { "a string ending in a backslash", "{\"format\": 2, \"next-id\": 1, \"default-action\": \"pass\\" },
+        { "a brace too many",           DOC("2", "10", "\"pass\"", "[]", "[]") "}" },
+        { "bracket for brace",          "[\"format\": 2]" },
 };
 
 static void test_accepted(void) {
@@ -755,25 +1165,32 @@ static void test_refused_files(void) {
         check(r == -EBADMSG && state == SENTINEL, "state.json as a folder: %d", r);
         check(access(path, F_OK) < 0, "the folder was not moved aside");
 
-        /* Too many rules. */
-        for (unsigned n = PF_MAX_RULES; n <= PF_MAX_RULES + 1; n++) {
-                _cleanup_free_ char *doc = NULL;
-                size_t size = 0;
-                FILE *f = open_memstream(&doc, &size);
+        /* Too many classifier rules (blocks: see test_million). Format 1 had this limit for
+         * blocks: its files with more load now, as blocks. */
+        for (unsigned n = PF_MAX_RULES; n <= PF_MAX_RULES + 1; n++)
+                for (unsigned format = 1; format <= 2; format++) {
+                        _cleanup_free_ char *doc = NULL;
+                        size_t size = 0;
+                        FILE *f = open_memstream(&doc, &size);
 
-                require(f, "open_memstream");
-                fprintf(f, "{\"format\": 1, \"next-id\": %u, \"default-action\": \"pass\", \"rules\": [", n + 1);
-                for (unsigned id = 1; id <= n; id++)
-                        fprintf(f, "%s{\"id\": %u, \"action\": \"drop\", \"source\": \"10.%u.%u.0/24\", "
-                                "\"created\": 1, \"expires\": 0}", id > 1 ? ", " : "", id, id / 256, id % 256);
-                fprintf(f, "], \"interfaces\": []}");
-                require(fclose(f) == 0, "fclose");
+                        require(f, "open_memstream");
+                        fprintf(f, "{\"format\": %u, \"next-id\": %u, \"default-action\": \"pass\", \"rules\": [",
+                                format, n + 1);
+                        for (unsigned id = 1; id <= n; id++)
+                                if (format == 1)
+                                        fprintf(f, "%s{\"id\": %u, \"action\": \"drop\", \"source\": \"10.%u.%u.0/24\", "
+                                                "\"created\": 1, \"expires\": 0}", id > 1 ? ", " : "", id, id / 256, id % 256);
+                                else
+                                        fprintf(f, "%s{\"id\": %u, \"action\": \"drop\", \"protocol\": \"tcp\", "
+                                                "\"port\": \"%u\", \"created\": 1}", id > 1 ? ", " : "", id, id);
+                        fprintf(f, "], \"interfaces\": []}");
+                        require(fclose(f) == 0, "fclose");
 
-                if (n <= PF_MAX_RULES)
-                        check_accepted("PF_MAX_RULES rules", doc);
-                else
-                        check_refused("PF_MAX_RULES + 1 rules", doc);
-        }
+                        if (n <= PF_MAX_RULES || format == 1)
+                                check_accepted(format == 1 ? "format 1, blocks" : "PF_MAX_RULES classifier rules", doc);
+                        else
+                                check_refused("PF_MAX_RULES + 1 classifier rules", doc);
+                }
 
         log_set_max_level(LOG_INFO);
 }
@@ -879,6 +1296,222 @@ static void test_moved_aside_log(void) {
         (void) unlink(log_path);
 }
 
+/* What state_load() logs for a file holding text. */
+static char *load_log(const char *text) {
+        char log_path[4096];
+        int saved_stderr, log_fd;
+        State *state = SENTINEL;
+        size_t log_len = 0;
+        char *log;
+        int r;
+
+        clear_dir(test_dir);
+        write_file(test_dir, STATE_FILE_NAME, text, strlen(text));
+        (void) snprintf(log_path, sizeof(log_path), "%s.log", test_dir);
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        require(log_fd >= 0, "open %s: %m", log_path);
+        fflush(stderr);
+        saved_stderr = dup(STDERR_FILENO);
+        require(saved_stderr >= 0 && dup2(log_fd, STDERR_FILENO) >= 0, "dup2");
+
+        r = state_load(test_dir, &state);
+
+        fflush(stderr);
+        require(dup2(saved_stderr, STDERR_FILENO) >= 0, "dup2");
+        close(saved_stderr);
+        close(log_fd);
+        check(r == -EBADMSG && state == SENTINEL, "load gave %d", r);
+
+        log = read_file("/", log_path + 1, &log_len);
+        require(log, "no log");
+        (void) unlink(log_path);
+        return log;
+}
+
+/* A refused file's log names the rule, the field and the reason, in the words of the API. */
+static void test_reasons(void) {
+        static const struct {
+                const char *text;
+                const char *says;
+        } cases[] = {
+                { V2(", \"protocol\": \"tcp\", \"port\": \"70000\""),
+                  "(rule #0: port: '70000' is not a port number (0-65535));" },
+                { V2(", \"port\": \"22\""), "(rule #0: port: a port needs protocol tcp, udp or sctp)" },
+                { V2(", \"source\": \"192.0.2.1/24\""),
+                  "(rule #0: source: '192.0.2.1/24': host bits set past the prefix length (did you mean 192.0.2.0/24?))" },
+                { V2(", \"protocol\": \"foo\""),
+                  "(rule #0: protocol: unknown protocol 'foo' (tcp, udp, sctp, icmp, icmpv6 or 0-255))" },
+                { V2(", \"vlan\": 4096"), "(rule #0: vlan: 4096 is not a VLAN id (0-4095))" },
+                { V2(", \"group\": \"a b\""), "(rule #0: group: 'a b' contains byte 0x20" },
+                { V2(", \"comment\": \"a\\nb\""), "(rule #0: comment: the comment contains a control character (U+000A" },
+                { V2(", \"source\": \"192.0.2.1\", \"destination\": \"::1\""),
+                  "(rule #0: destination: the destination is IPv6 but the source is IPv4)" },
+                { V2(", \"priority\": 1.5"), "(rule #0: \"priority\" is not of type int)" },
+                { V2(", \"enabled\": null"), "(rule #0: \"enabled\" is null)" },
+                { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\"}]"), "(rule #0: \"created\" is missing)" },
+                { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1}, {\"id\": 2, \"action\": \"x\", \"created\": 1}]"),
+                  "(rule #1: action: unknown action 'x' (drop or pass))" },
+                { "{\"format\": 2, \"format\": 2}", "(top level: \"format\" given twice)" },
+                { DOC("3", "10", "\"pass\"", "[]", "[]"), "(unsupported format 3 (this version reads 1 and 2))" },
+                { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1},]"), "(expected a value at offset " },
+        };
+
+        log_set_max_level(LOG_ERR);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *log = load_log(cases[i].text);
+
+                check(strstr(log, cases[i].says), "the log for\n%s\nlacks \"%s\":\n%s", cases[i].text, cases[i].says, log);
+        }
+        log_set_max_level(LOG_INFO);
+}
+
+/* A file the first slice wrote (format 1, json-c's pretty printing) loads as blocks and is saved as format 2. */
+static void test_format_1_file(void) {
+        static const char slice_file[] =
+                "{\n"
+                "  \"format\": 1,\n"
+                "  \"next-id\": 5,\n"
+                "  \"default-action\": \"pass\",\n"
+                "  \"rules\": [\n"
+                "    {\n"
+                "      \"id\": 1,\n"
+                "      \"action\": \"drop\",\n"
+                "      \"source\": \"192.0.2.0/24\",\n"
+                "      \"created\": 1700000000000000,\n"
+                "      \"expires\": 0\n"
+                "    },\n"
+                "    {\n"
+                "      \"id\": 2,\n"
+                "      \"action\": \"drop\",\n"
+                "      \"source\": \"2001:db8::/64\",\n"
+                "      \"created\": 1700000000000001,\n"
+                "      \"expires\": 1700000000500000\n"
+                "    },\n"
+                "    {\n"
+                "      \"id\": 4,\n"
+                "      \"action\": \"drop\",\n"
+                "      \"source\": \"::ffff:192.0.2.9\",\n"
+                "      \"created\": 1700000000000003,\n"
+                "      \"expires\": 0\n"
+                "    }\n"
+                "  ],\n"
+                "  \"interfaces\": [\n"
+                "    {\n"
+                "      \"name\": \"veth0\",\n"
+                "      \"mode\": \"generic\"\n"
+                "    }\n"
+                "  ]\n"
+                "}\n";
+        static const char *const sources[] = { "192.0.2.0/24", "2001:db8::/64", "::ffff:192.0.2.9" };
+        static const uint32_t ids[] = { 1, 2, 4 };
+        _cleanup_(state_freep) State *loaded = NULL, *again = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        clear_dir(test_dir);
+        write_file(test_dir, STATE_FILE_NAME, slice_file, strlen(slice_file));
+        r = state_load(test_dir, &loaded);
+        require(r == 0, "the slice's file does not load: %d", r);
+
+        check(loaded->rules->next_id == 5 && loaded->rules->n_rules == 3 && loaded->rules->n_block_rules == 3,
+              "format 1: next-id %" PRIu32 ", %zu rules, %zu blocks", loaded->rules->next_id,
+              loaded->rules->n_rules, loaded->rules->n_block_rules);
+        for (size_t i = 0; i < ELEMENTSOF(ids) && i < loaded->rules->n_rules; i++) {
+                const Rule *rule = loaded->rules->rules[i];
+                char buf[PREFIX_STRING_MAX];
+
+                check(rule->id == ids[i] && rule->action == PF_ACTION_DROP && rule_is_block(rule) &&
+                      streq(prefix_format(&rule->source, buf), sources[i]) && rule->enabled && rule->priority == 0 &&
+                      streq(rule->group, RULE_GROUP_DEFAULT) && !rule->comment &&
+                      rule->created_usec == 1700000000000000ull + (ids[i] - 1),
+                      "format 1 rule %zu", i);
+        }
+        check(loaded->rules->rules[1]->expires_usec == 1700000000500000ull, "expires");
+        check(loaded->n_interfaces == 1 && streq(loaded->interfaces[0].name, "veth0") &&
+              streq(loaded->interfaces[0].mode, "generic"), "interfaces");
+
+        /* Saved again, it is format 2, and the same state. */
+        require(state_save(test_dir, loaded) == 0, "save");
+        size_t len;
+        text = read_file(test_dir, STATE_FILE_NAME, &len);
+        require(text, "read");
+        check(strstr(text, "\"format\": 2,") && strstr(text, "{ \"id\": 2, \"action\": \"drop\", \"source\": "
+                                                          "\"2001:db8::/64\", \"created\": 1700000000000001, "
+                                                          "\"expires\": 1700000000500000 }"),
+              "saved as:\n%s", text);
+        require(state_load(test_dir, &again) == 0, "load format 2");
+        check_same_state(loaded, again, "format 1 upgraded");
+}
+
+static double now_sec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* PF_MAX_BLOCKS /32 blocks: save and load in seconds, and one more is refused. */
+static void test_million(void) {
+        _cleanup_(state_freep) State *s = calloc(1, sizeof(State)), *loaded = NULL, *over = SENTINEL;
+        _cleanup_free_ char *doc = NULL;
+        struct stat st;
+        char path[4096];
+        double t0, t1, t2;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        require(s && rule_set_new(&s->rules) == 0, "oom");
+        for (uint32_t i = 0; i < PF_MAX_BLOCKS; i++) {
+                Rule *rule = rule_new();
+                uint32_t a = htonl(0x0a000000u + i);
+
+                require(rule, "oom");
+                rule->match = RULE_MATCH_SOURCE;
+                rule->source.family = AF_INET;
+                rule->source.prefixlen = 32;
+                memcpy(rule->source.addr, &a, 4);
+                rule->created_usec = 1700000000000000ull + i;
+                if (i % 3 == 0)
+                        rule->expires_usec = 1800000000000000ull + i;
+                r = rule_set_add(s->rules, rule, NULL);
+                if (r < 0)
+                        require(r == 0, "add %" PRIu32 ": %d", i, r);
+        }
+
+        clear_dir(test_dir);
+        t0 = now_sec();
+        r = state_save(test_dir, s);
+        t1 = now_sec();
+        require(r == 0, "saving a million rules: %d", r);
+        r = state_load(test_dir, &loaded);
+        t2 = now_sec();
+        require(r == 0, "loading a million rules: %d", r);
+        (void) snprintf(path, sizeof(path), "%s/%s", test_dir, STATE_FILE_NAME);
+        require(stat(path, &st) == 0, "stat");
+        printf("%u /32 blocks: save %.2f s, load %.2f s, file %.1f MiB\n", PF_MAX_BLOCKS, t1 - t0, t2 - t1,
+               (double) st.st_size / (1024.0 * 1024.0));
+        check_same_state(s, loaded, "a million blocks");
+        /* Bounds for sanitizer builds: they catch O(n^2), not a slow disk. */
+        check(t1 - t0 < 30 && t2 - t1 < 30, "save %.1f s, load %.1f s", t1 - t0, t2 - t1);
+
+        /* One block more than the data plane holds: refused whole. */
+        f = open_memstream(&doc, &size);
+        require(f, "open_memstream");
+        fprintf(f, "{\"format\": 2, \"next-id\": %u, \"default-action\": \"pass\", \"rules\": [\n", PF_MAX_BLOCKS + 2);
+        for (uint32_t id = 1; id <= PF_MAX_BLOCKS + 1; id++)
+                fprintf(f, "%s{\"id\": %" PRIu32 ", \"action\": \"drop\", \"source\": \"10.%u.%u.%u\", \"created\": 1}",
+                        id > 1 ? ",\n" : "", id, (id >> 16) & 0xff, (id >> 8) & 0xff, id & 0xff);
+        fprintf(f, "], \"interfaces\": []}");
+        require(fclose(f) == 0, "fclose");
+        log_set_max_level(LOG_CRIT);
+        r = state_from_string(doc, &over);
+        log_set_max_level(LOG_INFO);
+        check(r == -EBADMSG && over == SENTINEL, "%u blocks: %d", PF_MAX_BLOCKS + 1, r);
+        if (over == SENTINEL)
+                over = NULL;
+}
+
 int main(void) {
         require(mkdtemp(test_dir), "mkdtemp: %m");
         atexit(cleanup_test_dir);
@@ -893,6 +1526,9 @@ int main(void) {
         test_missing();
         test_truncated();
         test_moved_aside_log();
+        test_reasons();
+        test_format_1_file();
+        test_million();
 
         printf("%zu accepted and %zu refused documents\n", ELEMENTSOF(accepted_cases), ELEMENTSOF(refused_cases));
         return test_exit_status("test-state");

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block-table.h"
+
+struct entry {
+        uint8_t used;                   /* 0 empty, 1 used, 2 deleted (tombstone) */
+        uint8_t family;                 /* AF_INET or AF_INET6 */
+        uint8_t prefixlen;
+        uint8_t addr[16];
+        uint32_t slot;
+};
+
+struct BlockTable {
+        struct entry *entries;          /* open addressing, power-of-two size */
+        size_t n_buckets, n_used, n_tombstones;
+
+        uint32_t *tbl24;                /* what every copy's DIR-24 table must hold */
+        uint8_t *depth;                 /* prefix length + 1 of the entry's origin, 0 = none */
+        uint64_t dirty[PF_COPIES][BLOCK_CHUNKS / 64];
+
+        struct block_op *ops;
+        size_t n_ops, allocated_ops, op_cursor[PF_COPIES];
+        uint32_t count[_PF_FAMILY_MAX][129];    /* exact entries per length */
+};
+
+static size_t entry_hash(int family, uint8_t prefixlen, const uint8_t *addr) {
+        uint64_t h = 1469598103934665603ULL ^ (uint64_t) (family * 131 + prefixlen);
+
+        for (size_t i = 0; i < 16; i++) {
+                h ^= addr[i];
+                h *= 1099511628211ULL;
+        }
+        return (size_t) (h ^ (h >> 32));
+}
+
+static struct entry *entry_find(const BlockTable *t, int family, uint8_t prefixlen, const uint8_t *addr) {
+        size_t mask = t->n_buckets - 1;
+
+        for (size_t i = entry_hash(family, prefixlen, addr) & mask;; i = (i + 1) & mask) {
+                struct entry *e = &t->entries[i];
+
+                if (e->used == 0)
+                        return NULL;
+                if (e->used == 1 && e->family == family && e->prefixlen == prefixlen &&
+                    memcmp(e->addr, addr, 16) == 0)
+                        return e;
+        }
+}
+
+static int entries_grow(BlockTable *t) {
+        struct entry *old = t->entries;
+        size_t old_n = t->n_buckets, n = old_n ? old_n * 2 : 1024;
+
+        /* Rehash also when tombstones pile up, at the same size. */
+        if (old_n && (t->n_used + 1) * 2 < old_n)
+                n = old_n;
+        t->entries = calloc(n, sizeof(struct entry));
+        if (!t->entries) {
+                t->entries = old;
+                return -ENOMEM;
+        }
+        t->n_buckets = n;
+        t->n_tombstones = 0;
+        for (size_t i = 0; i < old_n; i++) {
+                struct entry *e = &old[i];
+                size_t k;
+
+                if (e->used != 1)
+                        continue;
+                for (k = entry_hash(e->family, e->prefixlen, e->addr) & (n - 1); t->entries[k].used; k = (k + 1) & (n - 1))
+                        ;
+                t->entries[k] = *e;
+        }
+        free(old);
+        return 0;
+}
+
+int block_table_new(BlockTable **ret) {
+        BlockTable *t = calloc(1, sizeof(BlockTable));
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        /* 64 MiB + 16 MiB, but calloc'd pages stay unbacked until a prefix touches them. */
+        t->tbl24 = calloc(PF_V4_TBL24_ENTRIES, sizeof(uint32_t));
+        t->depth = calloc(PF_V4_TBL24_ENTRIES, 1);
+        r = t->tbl24 && t->depth ? entries_grow(t) : -ENOMEM;
+        if (r < 0) {
+                block_table_free(t);
+                return r;
+        }
+        *ret = t;
+        return 0;
+}
+
+BlockTable *block_table_free(BlockTable *t) {
+        if (!t)
+                return NULL;
+        free(t->entries);
+        free(t->tbl24);
+        free(t->depth);
+        free(t->ops);
+        free(t);
+        return NULL;
+}
+
+static unsigned family_index(int family) {
+        return family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6;
+}
+
+static bool in_tbl24(const struct prefix *p) {
+        return p->family == AF_INET && p->prefixlen <= 24;
+}
+
+static uint32_t v4_index(const uint8_t *addr) {
+        return ((uint32_t) addr[0] << 16) | ((uint32_t) addr[1] << 8) | addr[2];
+}
+
+static void mark_dirty(BlockTable *t, uint32_t first, uint32_t n) {
+        for (uint32_t c = first >> BLOCK_CHUNK_SHIFT; c <= (first + n - 1) >> BLOCK_CHUNK_SHIFT; c++)
+                for (unsigned copy = 0; copy < PF_COPIES; copy++)
+                        t->dirty[copy][c / 64] |= 1ULL << (c % 64);
+}
+
+/* Writes slot (or nothing, slot == UINT32_MAX) into the /24s of a prefix wherever the
+ * prefix of depth `from` is the longest that covers them. */
+static void tbl24_fill(BlockTable *t, uint32_t first, uint32_t n, uint8_t from, uint8_t depth, uint32_t value) {
+        for (uint32_t i = first; i < first + n; i++) {
+                if (t->depth[i] > from)
+                        continue;       /* a longer prefix owns this /24 */
+                t->tbl24[i] = (t->tbl24[i] & PF_V4_LONGER) | value;
+                t->depth[i] = depth;
+        }
+        mark_dirty(t, first, n);
+}
+
+static int ops_push(BlockTable *t, const struct prefix *p, bool remove, uint32_t slot) {
+        struct block_op *op;
+
+        if (t->n_ops == t->allocated_ops) {
+                size_t want = t->allocated_ops ? t->allocated_ops * 2 : 256;
+                struct block_op *ops = reallocarray(t->ops, want, sizeof(struct block_op));
+
+                if (!ops)
+                        return -ENOMEM;
+                t->ops = ops;
+                t->allocated_ops = want;
+        }
+        op = &t->ops[t->n_ops++];
+        *op = (struct block_op) {
+                .family = family_index(p->family),
+                .prefixlen = p->prefixlen,
+                .remove = remove,
+                .slot = slot,
+        };
+        memcpy(op->addr, p->addr, 16);
+        return 0;
+}
+
+/* Is any IPv4 prefix longer than /24 left inside this /24? */
+static bool v4_has_longer(const BlockTable *t, uint32_t index24) {
+        uint8_t addr[16] = { index24 >> 16, index24 >> 8, index24 };
+
+        for (unsigned len = 25; len <= 32; len++) {
+                uint32_t n = 1u << (len - 24), step = 256 / n;
+
+                if (t->count[PF_FAMILY_V4][len] == 0)
+                        continue;
+                for (uint32_t k = 0; k < n; k++) {
+                        addr[3] = (uint8_t) (k * step);
+                        if (entry_find(t, AF_INET, len, addr))
+                                return true;
+                }
+        }
+        return false;
+}
+
+int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
+        struct entry *e;
+        int r;
+
+        if (slot >= PF_MAX_BLOCKS)
+                return -ERANGE;
+
+        e = entry_find(t, p->family, p->prefixlen, p->addr);
+        if (!e) {
+                size_t mask;
+
+                if (t->n_used >= PF_MAX_BLOCKS)
+                        return -E2BIG;
+                if ((t->n_used + t->n_tombstones + 1) * 4 > t->n_buckets * 3) {
+                        r = entries_grow(t);
+                        if (r < 0)
+                                return r;
+                }
+                if (!in_tbl24(p)) {
+                        /* Log first: the only step that can fail. */
+                        r = ops_push(t, p, false, slot);
+                        if (r < 0)
+                                return r;
+                }
+                mask = t->n_buckets - 1;
+                for (size_t i = entry_hash(p->family, p->prefixlen, p->addr) & mask;; i = (i + 1) & mask)
+                        if (t->entries[i].used != 1) {
+                                if (t->entries[i].used == 2)
+                                        t->n_tombstones--;
+                                e = &t->entries[i];
+                                break;
+                        }
+                *e = (struct entry) { .used = 1, .family = p->family, .prefixlen = p->prefixlen, .slot = slot };
+                memcpy(e->addr, p->addr, 16);
+                t->n_used++;
+                if (!in_tbl24(p))
+                        t->count[family_index(p->family)][p->prefixlen]++;
+        } else {
+                if (!in_tbl24(p)) {
+                        r = ops_push(t, p, false, slot);
+                        if (r < 0)
+                                return r;
+                }
+                e->slot = slot;
+        }
+
+        if (in_tbl24(p))
+                tbl24_fill(t, v4_index(p->addr), 1u << (24 - p->prefixlen), p->prefixlen + 1,
+                           p->prefixlen + 1, slot + 1);
+        else if (p->family == AF_INET) {
+                uint32_t i = v4_index(p->addr);
+
+                t->tbl24[i] |= PF_V4_LONGER;
+                mark_dirty(t, i, 1);
+        }
+        return 0;
+}
+
+int block_table_delete(BlockTable *t, const struct prefix *p) {
+        struct entry *e;
+        int r;
+
+        e = entry_find(t, p->family, p->prefixlen, p->addr);
+        if (!e)
+                return -ENOENT;
+
+        if (!in_tbl24(p)) {
+                r = ops_push(t, p, true, 0);
+                if (r < 0)
+                        return r;
+        }
+        e->used = 2;
+        t->n_used--;
+        t->n_tombstones++;
+
+        if (in_tbl24(p)) {
+                /* The /24s this prefix owned fall back to the next shorter stored prefix. */
+                uint32_t first = v4_index(p->addr), value = 0;
+                uint8_t depth = 0;
+
+                for (int len = p->prefixlen - 1; len >= 0; len--) {
+                        struct prefix parent = *p;
+                        struct entry *pe;
+
+                        parent.prefixlen = len;
+                        for (int b = len; b < 32; b++)
+                                parent.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+                        pe = entry_find(t, AF_INET, len, parent.addr);
+                        if (pe) {
+                                value = pe->slot + 1;
+                                depth = len + 1;
+                                break;
+                        }
+                }
+                tbl24_fill(t, first, 1u << (24 - p->prefixlen), p->prefixlen + 1, depth, value);
+        } else {
+                t->count[family_index(p->family)][p->prefixlen]--;
+                if (p->family == AF_INET) {
+                        uint32_t i = v4_index(p->addr);
+
+                        if (!v4_has_longer(t, i)) {
+                                t->tbl24[i] &= ~PF_V4_LONGER;
+                                mark_dirty(t, i, 1);
+                        }
+                }
+        }
+        return 0;
+}
+
+int block_table_get(const BlockTable *t, const struct prefix *p, uint32_t *ret_slot) {
+        const struct entry *e = entry_find(t, p->family, p->prefixlen, p->addr);
+
+        if (!e)
+                return -ENOENT;
+        *ret_slot = e->slot;
+        return 0;
+}
+
+int block_table_match(const BlockTable *t, int family, const uint8_t *addr, uint32_t *ret_slot) {
+        int max = family == AF_INET ? 32 : 128;
+
+        for (int len = max; len >= 0; len--) {
+                struct prefix p = { .family = family, .prefixlen = len };
+                const struct entry *e;
+
+                memcpy(p.addr, addr, family == AF_INET ? 4 : 16);
+                for (int b = len; b < max; b++)
+                        p.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+                e = entry_find(t, family, len, p.addr);
+                if (e) {
+                        *ret_slot = e->slot;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+size_t block_table_count(const BlockTable *t) {
+        return t->n_used;
+}
+
+const uint32_t *block_table_tbl24(const BlockTable *t) {
+        return t->tbl24;
+}
+
+bool block_table_chunk_dirty(const BlockTable *t, unsigned copy, size_t chunk) {
+        return t->dirty[copy][chunk / 64] & (1ULL << (chunk % 64));
+}
+
+void block_table_chunks_clean(BlockTable *t, unsigned copy) {
+        memset(t->dirty[copy], 0, sizeof(t->dirty[copy]));
+}
+
+const struct block_op *block_table_ops(const BlockTable *t, unsigned copy, size_t *ret_n) {
+        *ret_n = t->n_ops - t->op_cursor[copy];
+        return t->ops + t->op_cursor[copy];
+}
+
+void block_table_ops_done(BlockTable *t, unsigned copy) {
+        bool all = true;
+
+        t->op_cursor[copy] = t->n_ops;
+        for (unsigned c = 0; c < PF_COPIES; c++)
+                all = all && t->op_cursor[c] == t->n_ops;
+        if (all) {
+                /* Every copy has seen the log: start it afresh. */
+                t->n_ops = 0;
+                memset(t->op_cursor, 0, sizeof(t->op_cursor));
+        }
+}
+
+void block_table_lengths(const BlockTable *t, struct pf_length_list ret[_PF_FAMILY_MAX]) {
+        for (unsigned f = 0; f < _PF_FAMILY_MAX; f++) {
+                ret[f] = (struct pf_length_list) {};
+                for (int len = 128; len >= 0; len--)
+                        if (t->count[f][len] > 0)
+                                ret[f].len[ret[f].count++] = (uint8_t) len;
+        }
+}
+
+int block_table_foreach(const BlockTable *t, int (*cb)(const struct prefix *p, uint32_t slot, void *userdata),
+                        void *userdata) {
+        for (size_t i = 0; i < t->n_buckets; i++) {
+                const struct entry *e = &t->entries[i];
+                struct prefix p;
+                int r;
+
+                if (e->used != 1)
+                        continue;
+                p = (struct prefix) { .family = e->family, .prefixlen = e->prefixlen };
+                memcpy(p.addr, e->addr, 16);
+                r = cb(&p, e->slot, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void block_table_mark_all_dirty(BlockTable *t, unsigned copy) {
+        memset(t->dirty[copy], 0xff, sizeof(t->dirty[copy]));
+}

@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * For every field, the rules that accept a given packet value are the rules
+ * that do not look at the field (the wildcard set) plus the rules whose
+ * constraint holds for the value. Each distinct such set is one class; the
+ * class tables map values to classes, and pf_bitmaps holds each class's set
+ * as a bitmap over rule ranks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier.h"
+#include "macro.h"
+
+typedef uint64_t words_t[PF_BITMAP_WORDS];
+
+#define INTERN_BUCKETS (PF_MAX_CLASSES * 2)
+
+struct builder {
+        Classifier *c;
+        uint32_t buckets[INTERN_BUCKETS];       /* class + 1, 0 = empty */
+        size_t n_rules;
+        Rule *const *rules;
+};
+
+static uint64_t words_hash(const uint64_t *w) {
+        uint64_t h = 1469598103934665603ULL;
+
+        for (size_t i = 0; i < PF_BITMAP_WORDS; i++) {
+                h ^= w[i];
+                h *= 1099511628211ULL;
+                h ^= h >> 29;
+        }
+        return h;
+}
+
+/* The class of a rule set, made on first sight. */
+static int intern(struct builder *b, const uint64_t *w, uint32_t *ret_class) {
+        Classifier *c = b->c;
+        size_t i = words_hash(w) % INTERN_BUCKETS;
+        struct pf_bitmap *bm;
+
+        for (;; i = (i + 1) % INTERN_BUCKETS) {
+                uint32_t e = b->buckets[i];
+
+                if (e == 0)
+                        break;
+                if (memcmp(c->bitmaps[e - 1].words, w, sizeof(words_t)) == 0) {
+                        *ret_class = e - 1;
+                        return 0;
+                }
+        }
+
+        if (c->n_classes >= PF_MAX_CLASSES)
+                return -E2BIG;
+        bm = &c->bitmaps[c->n_classes];
+        memcpy(bm->words, w, sizeof(words_t));
+        bm->summary = 0;
+        for (size_t k = 0; k < PF_BITMAP_WORDS; k++)
+                if (w[k])
+                        bm->summary |= 1ULL << k;
+        b->buckets[i] = c->n_classes + 1;
+        *ret_class = c->n_classes++;
+        return 0;
+}
+
+static void words_set(uint64_t *w, size_t rank) {
+        w[rank / 64] |= 1ULL << (rank % 64);
+}
+
+static void words_clear(uint64_t *w, size_t rank) {
+        w[rank / 64] &= ~(1ULL << (rank % 64));
+}
+
+/* Does the rule look at this field? PORT covers both ports and ICMP types. */
+static bool rule_constrains(const Rule *r, enum pf_field f) {
+        switch (f) {
+        case PF_FIELD_SOURCE:
+                return r->match & RULE_MATCH_SOURCE;
+        case PF_FIELD_DESTINATION:
+                return r->match & RULE_MATCH_DESTINATION;
+        case PF_FIELD_PROTOCOL:
+                return r->match & RULE_MATCH_PROTOCOL;
+        case PF_FIELD_SOURCE_PORT:
+                return r->match & RULE_MATCH_SOURCE_PORT;
+        case PF_FIELD_PORT:
+                return r->match & (RULE_MATCH_PORT | RULE_MATCH_ICMP_TYPE);
+        case PF_FIELD_VLAN:
+                return r->match & RULE_MATCH_VLAN;
+        case PF_FIELD_INTERFACE:
+                return r->match & RULE_MATCH_INTERFACE;
+        default:
+                return false;
+        }
+}
+
+static void wildcard_words(const struct builder *b, enum pf_field f, uint64_t *w) {
+        memset(w, 0, sizeof(words_t));
+        for (size_t r = 0; r < b->n_rules; r++)
+                if (!rule_constrains(b->rules[r], f))
+                        words_set(w, r);
+}
+
+/* A table of small values (protocol, ICMP type, VLAN): wildcard set plus the rules naming the value. */
+static int build_value_table(struct builder *b, enum pf_field f, uint32_t n_values, uint32_t *table,
+                             bool (*names)(const Rule *r, uint32_t value)) {
+        words_t wc, w;
+        uint32_t wc_class;
+        int r;
+
+        wildcard_words(b, f, wc);
+        r = intern(b, wc, &wc_class);
+        if (r < 0)
+                return r;
+
+        for (uint32_t v = 0; v < n_values; v++) {
+                bool any = false;
+
+                memcpy(w, wc, sizeof(words_t));
+                for (size_t i = 0; i < b->n_rules; i++)
+                        if (names(b->rules[i], v)) {
+                                words_set(w, i);
+                                any = true;
+                        }
+                if (!any) {
+                        table[v] = wc_class;
+                        continue;
+                }
+                r = intern(b, w, &table[v]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool names_protocol(const Rule *r, uint32_t v) {
+        return (r->match & RULE_MATCH_PROTOCOL) && r->protocol == v;
+}
+
+static bool names_icmp_type(const Rule *r, uint32_t v) {
+        return (r->match & RULE_MATCH_ICMP_TYPE) && r->icmp_type == v;
+}
+
+static bool names_vlan(const Rule *r, uint32_t v) {
+        return (r->match & RULE_MATCH_VLAN) && r->vlan == v;
+}
+
+struct port_event {
+        uint32_t at;                    /* the port where the change happens (0..65536) */
+        uint32_t rank;
+        bool set;
+};
+
+static int port_event_compare(const void *a, const void *b) {
+        const struct port_event *x = a, *y = b;
+
+        return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Ports: a sweep over 0..65535, the set changing only where some rule's range starts or ends. */
+static int build_port_table(struct builder *b, enum pf_field f, uint32_t *table) {
+        _cleanup_free_ struct port_event *events = NULL;
+        size_t n = 0;
+        words_t w;
+        uint32_t class;
+        int r;
+
+        events = calloc(2 * b->n_rules + 1, sizeof(struct port_event));
+        if (!events)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_rules; i++) {
+                const Rule *rule = b->rules[i];
+                const struct port_range *pr;
+
+                if (f == PF_FIELD_SOURCE_PORT && (rule->match & RULE_MATCH_SOURCE_PORT))
+                        pr = &rule->source_port;
+                else if (f == PF_FIELD_PORT && (rule->match & RULE_MATCH_PORT))
+                        pr = &rule->port;
+                else
+                        continue;
+                events[n++] = (struct port_event) { .at = pr->first, .rank = i, .set = true };
+                events[n++] = (struct port_event) { .at = (uint32_t) pr->last + 1, .rank = i, .set = false };
+        }
+        qsort(events, n, sizeof(struct port_event), port_event_compare);
+
+        /* The wildcard set for ports excludes ICMP-type rules too: they never match a port. */
+        wildcard_words(b, f, w);
+        for (uint32_t port = 0, e = 0; port < 65536;) {
+                uint32_t next = 65536;
+
+                while (e < n && events[e].at == port) {
+                        if (events[e].set)
+                                words_set(w, events[e].rank);
+                        else
+                                words_clear(w, events[e].rank);
+                        e++;
+                }
+                if (e < n && events[e].at < next)
+                        next = events[e].at;
+                r = intern(b, w, &class);
+                if (r < 0)
+                        return r;
+                for (uint32_t p = port; p < next; p++)
+                        table[p] = class;
+                port = next;
+        }
+        return 0;
+}
+
+static int build_interfaces(struct builder *b, unsigned (*ifindex_of)(const char *ifname)) {
+        Classifier *c = b->c;
+        words_t wc, w;
+
+        wildcard_words(b, PF_FIELD_INTERFACE, wc);
+        for (size_t i = 0; i < b->n_rules; i++) {
+                const Rule *rule = b->rules[i];
+                unsigned ifindex;
+                bool seen = false;
+                int r;
+
+                if (!(rule->match & RULE_MATCH_INTERFACE))
+                        continue;
+                ifindex = ifindex_of ? ifindex_of(rule->interface) : 0;
+                if (ifindex == 0)
+                        continue;       /* not present: its rules cannot match */
+                for (size_t k = 0; k < c->n_interfaces; k++)
+                        if (c->interfaces[k].ifindex == ifindex)
+                                seen = true;
+                if (seen)
+                        continue;
+                if (c->n_interfaces >= PF_MAX_INTERFACES)
+                        return -E2BIG;
+
+                memcpy(w, wc, sizeof(words_t));
+                for (size_t j = 0; j < b->n_rules; j++)
+                        if ((b->rules[j]->match & RULE_MATCH_INTERFACE) &&
+                            ifindex_of(b->rules[j]->interface) == ifindex)
+                                words_set(w, j);
+                c->interfaces[c->n_interfaces].ifindex = ifindex;
+                r = intern(b, w, &c->interfaces[c->n_interfaces].class);
+                if (r < 0)
+                        return r;
+                c->n_interfaces++;
+        }
+        return 0;
+}
+
+static const struct prefix *rule_prefix(const Rule *r, enum pf_field f) {
+        if (f == PF_FIELD_SOURCE)
+                return (r->match & RULE_MATCH_SOURCE) ? &r->source : NULL;
+        return (r->match & RULE_MATCH_DESTINATION) ? &r->destination : NULL;
+}
+
+static void lengths_add(struct pf_length_list *l, uint8_t len) {
+        size_t i;
+
+        for (i = 0; i < l->count; i++) {
+                if (l->len[i] == len)
+                        return;
+                if (l->len[i] < len)
+                        break;
+        }
+        /* Keep the list descending: the program probes the longest first. */
+        memmove(l->len + i + 1, l->len + i, l->count - i);
+        l->len[i] = len;
+        l->count++;
+}
+
+/*
+ * Addresses: the program finds the longest rule prefix P holding the address.
+ * The rules matching that address are exactly those whose prefix holds P
+ * (prefixes holding one address nest), plus the wildcard set.
+ */
+static int build_prefixes(struct builder *b, enum pf_field f, uint8_t table) {
+        Classifier *c = b->c;
+        words_t wc, w;
+
+        wildcard_words(b, f, wc);
+        for (size_t i = 0; i < b->n_rules; i++) {
+                const struct prefix *p = rule_prefix(b->rules[i], f);
+                struct classifier_prefix *cp;
+                bool seen = false;
+                int r;
+
+                if (!p)
+                        continue;
+                for (size_t k = 0; k < c->n_prefixes && !seen; k++) {
+                        const struct classifier_prefix *q = &c->prefixes[k];
+
+                        seen = q->table == table && q->prefixlen == p->prefixlen &&
+                               q->family == (p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6) &&
+                               memcmp(q->addr, p->addr, 16) == 0;
+                }
+                if (seen)
+                        continue;
+
+                memcpy(w, wc, sizeof(words_t));
+                for (size_t j = 0; j < b->n_rules; j++) {
+                        const struct prefix *q = rule_prefix(b->rules[j], f);
+
+                        if (q && q->family == p->family && q->prefixlen <= p->prefixlen &&
+                            prefix_contains(q, p->family, p->addr))
+                                words_set(w, j);
+                }
+
+                cp = &c->prefixes[c->n_prefixes];
+                *cp = (struct classifier_prefix) {
+                        .table = table,
+                        .family = p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6,
+                        .prefixlen = p->prefixlen,
+                };
+                memcpy(cp->addr, p->addr, 16);
+                r = intern(b, w, &cp->class);
+                if (r < 0)
+                        return r;
+                lengths_add(&c->lengths[table][cp->family], p->prefixlen);
+                c->n_prefixes++;
+        }
+        return 0;
+}
+
+int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_action,
+                     unsigned (*ifindex_of)(const char *ifname), Classifier **ret) {
+        _cleanup_(classifier_freep) Classifier *c = NULL;
+        _cleanup_free_ struct builder *b = NULL;
+        words_t all;
+        uint32_t class;
+        int r;
+
+        if (n_rules > PF_MAX_RULES)
+                return -E2BIG;
+
+        c = calloc(1, sizeof(Classifier));
+        b = calloc(1, sizeof(struct builder));
+        if (!c || !b)
+                return -ENOMEM;
+        c->bitmaps = calloc(PF_MAX_CLASSES, sizeof(struct pf_bitmap));
+        c->prefixes = calloc(2 * n_rules + 1, sizeof(struct classifier_prefix));
+        c->interfaces = calloc(n_rules + 1, sizeof(struct classifier_interface));
+        if (!c->bitmaps || !c->prefixes || !c->interfaces)
+                return -ENOMEM;
+        b->c = c;
+        b->rules = rules;
+        b->n_rules = n_rules;
+        c->default_action = default_action;
+        c->n_ranks = n_rules;
+
+        /* Class 0: all ones, for fields no rule looks at (PF_CLASS_ANY). */
+        memset(all, 0xff, sizeof(all));
+        r = intern(b, all, &class);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n_rules; i++) {
+                c->rank_slot[i] = rules[i]->slot;
+                for (int f = 0; f < _PF_FIELD_MAX; f++)
+                        if (rule_constrains(rules[i], f))
+                                c->field_mask |= 1U << f;
+        }
+
+        for (int f = 0; f < _PF_FIELD_MAX; f++) {
+                words_t wc;
+
+                wildcard_words(b, f, wc);
+                r = intern(b, wc, &c->absent_class[f]);
+                if (r < 0)
+                        return r;
+        }
+
+        r = build_value_table(b, PF_FIELD_PROTOCOL, 256, c->proto, names_protocol);
+        if (r >= 0)
+                r = build_value_table(b, PF_FIELD_PORT, 256, c->icmp, names_icmp_type);
+        if (r >= 0)
+                r = build_value_table(b, PF_FIELD_VLAN, PF_VLAN_UNTAGGED, c->vlan, names_vlan);
+        if (r >= 0)
+                r = build_port_table(b, PF_FIELD_SOURCE_PORT, c->sport);
+        if (r >= 0)
+                r = build_port_table(b, PF_FIELD_PORT, c->dport);
+        if (r >= 0)
+                r = build_interfaces(b, ifindex_of);
+        if (r >= 0)
+                r = build_prefixes(b, PF_FIELD_SOURCE, PF_TABLE_CLS_SOURCE);
+        if (r >= 0)
+                r = build_prefixes(b, PF_FIELD_DESTINATION, PF_TABLE_CLS_DESTINATION);
+        if (r < 0)
+                return r;
+        /* Untagged frames: only rules that do not name a VLAN. */
+        c->vlan[PF_VLAN_UNTAGGED] = c->absent_class[PF_FIELD_VLAN];
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+Classifier *classifier_free(Classifier *c) {
+        if (!c)
+                return NULL;
+        free(c->bitmaps);
+        free(c->prefixes);
+        free(c->interfaces);
+        free(c);
+        return NULL;
+}
+
+static uint32_t ctz64(uint64_t x) {
+        return (uint32_t) __builtin_ctzll(x);
+}
+
+int classifier_match(const Classifier *c, const uint32_t class[_PF_FIELD_MAX]) {
+        const struct pf_bitmap *b[_PF_FIELD_MAX];
+        uint64_t candidates = ~0ULL;
+
+        for (int f = 0; f < _PF_FIELD_MAX; f++) {
+                if (class[f] >= c->n_classes)
+                        return -1;
+                b[f] = &c->bitmaps[class[f]];
+                candidates &= b[f]->summary;
+        }
+        while (candidates) {
+                uint32_t i = ctz64(candidates);
+                uint64_t w = ~0ULL;
+
+                for (int f = 0; f < _PF_FIELD_MAX; f++)
+                        w &= b[f]->words[i];
+                if (w)
+                        return (int) (i * 64 + ctz64(w));
+                candidates &= candidates - 1;
+        }
+        return -1;
+}

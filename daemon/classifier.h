@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The classifier compiler: turns the ordered classifier rules into the
+ * per-field class tables and match bitmaps the XDP program reads
+ * (Linear Bit Vector Search, with equal bitmaps shared as one class).
+ * Pure computation: no BPF, no D-Bus; the loader writes the result.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packetfilter.h"
+#include "rule.h"
+
+struct classifier_prefix {
+        uint8_t table;                  /* PF_TABLE_CLS_SOURCE or PF_TABLE_CLS_DESTINATION */
+        uint8_t family;                 /* enum pf_family_index */
+        uint8_t prefixlen;
+        uint8_t addr[16];               /* network order, host bits zero */
+        uint32_t class;
+};
+
+struct classifier_interface {
+        uint32_t ifindex;
+        uint32_t class;
+};
+
+typedef struct Classifier {
+        enum pf_action default_action;
+        uint32_t field_mask;                            /* bit (1 << enum pf_field) */
+        uint32_t absent_class[_PF_FIELD_MAX];
+        uint32_t proto[256];
+        uint32_t sport[65536];
+        uint32_t dport[65536];
+        uint32_t icmp[256];
+        uint32_t vlan[PF_VLAN_UNTAGGED + 1];
+        struct classifier_interface *interfaces;
+        size_t n_interfaces;
+        struct classifier_prefix *prefixes;
+        size_t n_prefixes;
+        struct pf_length_list lengths[_PF_TABLE_MAX][_PF_FAMILY_MAX];   /* classifier tables only */
+        struct pf_bitmap *bitmaps;                      /* [n_classes]; class 0 is all ones */
+        uint32_t n_classes;
+        uint32_t rank_slot[PF_MAX_RULES];               /* rank -> classifier slot */
+        uint32_t n_ranks;
+} Classifier;
+
+/*
+ * rules: the enabled classifier rules, sorted by rule order (priority, id);
+ * the index in this array is the rule's rank. ifindex_of() maps an interface
+ * name to its index, or 0 when it does not exist (such rules never match).
+ * -E2BIG when more than PF_MAX_RULES rules or PF_MAX_CLASSES classes result,
+ * or more than PF_MAX_INTERFACES interfaces are named.
+ */
+int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_action,
+                     unsigned (*ifindex_of)(const char *ifname), Classifier **ret);
+Classifier *classifier_free(Classifier *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Classifier *, classifier_free);
+
+/* The rank of the first rule whose bitmaps all say yes, as the XDP program computes it, or -1:
+ * for tests, which compare it with a plain reading of the rules. */
+int classifier_match(const Classifier *c, const uint32_t class[_PF_FIELD_MAX]);
