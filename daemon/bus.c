@@ -19,7 +19,9 @@
 #include "log.h"
 #include "macro.h"
 
-#define POLKIT_ACTION_MANAGE "org.example.packetfilter.manage"
+/* Reads need no authorization; changes need one of these (polkit/org.example.packetfilter.policy). */
+#define POLKIT_ACTION_MANAGE_RULES "org.example.packetfilter.manage-rules"
+#define POLKIT_ACTION_MANAGE_INTERFACES "org.example.packetfilter.manage-interfaces"
 
 /* Past this many rules in one change, one RulesReplaced(group, count) per group stands for
  * the per-rule signals: a GUI re-reads the group instead of drowning in signals. */
@@ -70,7 +72,7 @@ static int bus_change_error(int r, uint32_t missing, sd_bus_error *error) {
 }
 
 static int polkit_check_group(Manager *m, sd_bus_message *msg, const char *group, sd_bus_error *error) {
-        return polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+        return polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_RULES,
                              (const char *const[]) { "group", group, NULL }, error);
 }
 
@@ -422,7 +424,7 @@ static int method_set_default_action(sd_bus_message *msg, void *userdata, sd_bus
         if (pf_action_from_string(s, &action) < 0)
                 return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE, "Invalid action '%s': expected drop or pass.", s);
 
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE, NULL, error);
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_INTERFACES, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -437,7 +439,7 @@ static int method_reset_counters(sd_bus_message *msg, void *userdata, sd_bus_err
         Manager *m = userdata;
         int r;
 
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE, NULL, error);
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_RULES, NULL, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
 
@@ -463,7 +465,7 @@ static int method_block(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
 
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_RULES,
                           (const char *const[]) { "address", address, "group", RULE_GROUP_DEFAULT, NULL }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -494,7 +496,7 @@ static int method_unblock(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
 
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_RULES,
                           (const char *const[]) { "address", address, "group", RULE_GROUP_DEFAULT, NULL }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -530,7 +532,7 @@ static int method_attach_interface(sd_bus_message *msg, void *userdata, sd_bus_e
                 return sd_bus_error_setf(error, PF_ERROR_NO_SUCH_INTERFACE,
                                          "No interface '%s' in the daemon's network namespace.", ifname);
 
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_INTERFACES,
                           (const char *const[]) { "interface", ifname, NULL }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -560,7 +562,7 @@ static int method_detach_interface(sd_bus_message *msg, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
 
-        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE,
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_INTERFACES,
                           (const char *const[]) { "interface", ifname, NULL }, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
