@@ -579,6 +579,24 @@ static int method_detach_interface(sd_bus_message *msg, void *userdata, sd_bus_e
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_INTERFACES, NULL, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = manager_reload(m);
+        if (r == -EBADMSG)
+                return sd_bus_error_setf(error, PF_ERROR_INVALID_CONFIG,
+                                         "The configuration in %s is invalid (the daemon's log says where); "
+                                         "nothing was changed.", m->config_file);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to reload: %s.", strerror(-r));
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_get_statistics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         struct pf_statistics s;
@@ -735,6 +753,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_attach_interface, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DetachInterface", SD_BUS_ARGS("s", ifname), SD_BUS_NO_RESULT,
                                 method_detach_interface, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetStatistics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{st}", statistics),
                                 method_get_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
 

@@ -105,6 +105,26 @@ static int config_parse_line(char *line, bool *in_section, Config *c, const char
                 r = parse_interfaces(value, c, reason);
                 if (r < 0)
                         return r;
+        } else if (streq(key, "Connections")) {
+                char *copy = strdup(value);
+
+                /* Only the dispatcher script acts on it; check the modes so a typo is caught here. */
+                if (!copy)
+                        return -ENOMEM;
+                for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                        char *colon = strrchr(w, ':');
+
+                        if (colon && xdp_mode_from_string(colon + 1) < 0) {
+                                free(copy);
+                                *reason = "Connections: a mode must be auto, native or generic";
+                                return -EINVAL;
+                        }
+                }
+                free(copy);
+                free(c->connections);
+                c->connections = strdup(value);
+                if (!c->connections)
+                        return -ENOMEM;
         } else if (streq(key, "DetachOnStop")) {
                 r = parse_boolean(value);
                 if (r < 0) {
@@ -139,8 +159,13 @@ int config_parse(const char *text, const char *origin, Config *ret) {
                 line_no++;
 
                 r = config_parse_line(line, &in_section, &c, &reason);
+                if (r == -ENOMEM) {
+                        config_done(&c);
+                        return r;
+                }
                 if (r < 0) {
                         log_error("%s:%u: %s.", origin, line_no, reason ?: "invalid line");
+                        config_done(&c);
                         return -EBADMSG;
                 }
         }
@@ -177,4 +202,9 @@ int config_load(const char *path, Config *ret) {
 
         r = config_parse(text, path, ret);
         return r;
+}
+
+void config_done(Config *c) {
+        free(c->connections);
+        *c = (Config) {};
 }

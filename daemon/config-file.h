@@ -6,6 +6,9 @@
  *   DefaultAction=pass|drop          what happens to packets no rule matches
  *   Interfaces=eth0 wlan0:generic    attach at start; NAME or NAME:MODE (auto, native, generic)
  *   DetachOnStop=no|yes              detach the filter when the daemon stops
+ *   Connections=home-lan office:generic  NetworkManager connection ids whose interface the
+ *                                    dispatcher script attaches on "up" (ID or ID:MODE;
+ *                                    ids with spaces cannot be listed)
  *
  * '#' and ';' start comments. Unknown keys or sections are errors, so typos do not pass silently.
  */
@@ -30,8 +33,10 @@ typedef struct Config {
         ConfigInterface interfaces[CONFIG_MAX_INTERFACES];
         size_t n_interfaces;
         bool detach_on_stop;
+        char *connections;              /* as written, for the dispatcher script; NULL = none */
 } Config;
 
 /* A missing file is an empty config. On a bad line: -EBADMSG, with the line number and the reason logged. */
 int config_load(const char *path, Config *ret);
 int config_parse(const char *text, const char *origin, Config *ret);
+void config_done(Config *c);

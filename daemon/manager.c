@@ -57,6 +57,7 @@ Manager *manager_free(Manager *m) {
         rule_index_free(m->blocks);
         rule_set_free(m->rules);
         free(m->interfaces);
+        config_done(&m->config);
         sd_event_unref(m->event);
         free(m->state_dir);
         free(m->bpffs_dir);
@@ -724,6 +725,37 @@ int manager_start(Manager *m) {
         manager_adopt_pinned_links(m);
 
         return manager_arm_expiry(m);
+}
+
+int manager_reload(Manager *m) {
+        Config c = {};
+        int r;
+
+        /* A bad file changes nothing: the running configuration stays. */
+        r = config_load(m->config_file, &c);
+        if (r < 0)
+                return r;
+        config_done(&m->config);
+        m->config = c;
+
+        if (c.has_default_action) {
+                r = manager_set_default_action(m, c.default_action);
+                if (r < 0)
+                        return r;
+        }
+        /* Attaching what the file names adds filtering, never removes any: no gap. */
+        for (size_t i = 0; i < c.n_interfaces; i++) {
+                Interface *iface = manager_find_interface(m, c.interfaces[i].name);
+
+                if (!iface || iface->in_effect == INTERFACE_WAITING || iface->requested != c.interfaces[i].mode)
+                        manager_attach_one(m, c.interfaces[i].name, c.interfaces[i].mode);
+        }
+        r = manager_save(m);
+        if (r < 0)
+                return r;
+        manager_notify(m, MANAGER_CHANGED_INTERFACES);
+        log_info("Reloaded %s.", m->config_file);
+        return 0;
 }
 
 void manager_stop(Manager *m) {

@@ -78,6 +78,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 /* Loads the program (adopting pinned maps and links), the saved state, and applies it. */
 int manager_start(Manager *m);
+/* Re-reads the config file and applies it without a gap; a bad file changes nothing (-EBADMSG). */
+int manager_reload(Manager *m);
 /* What a stop does: leaves the filter in place, unless the config says DetachOnStop=yes. */
 void manager_stop(Manager *m);
 

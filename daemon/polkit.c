@@ -11,6 +11,10 @@
 /* polkit may wait for a password typed into an agent; give a person time. */
 #define POLKIT_TIMEOUT_USEC (120ULL * 1000000ULL)
 
+/* One caller cannot pile up checks (each holds its message and a polkit call):
+ * past this many pending, its calls are refused until some are answered. */
+#define POLKIT_PENDING_PER_CALLER_MAX 16
+
 typedef struct PolkitQuery PolkitQuery;
 struct PolkitQuery {
         PolkitRegistry *registry;
@@ -126,6 +130,15 @@ static int polkit_on_answer(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
+static unsigned polkit_pending_for(PolkitRegistry *registry, const char *sender) {
+        unsigned n = 0;
+
+        for (PolkitQuery *q = registry->queries; q; q = q->next)
+                if (!q->answered && streq_ptr(sd_bus_message_get_sender(q->request), sender))
+                        n++;
+        return n;
+}
+
 static int polkit_start_query(PolkitRegistry *registry, sd_bus_message *m, const char *action,
                               const char *const *details) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
@@ -219,6 +232,11 @@ int polkit_verify(PolkitRegistry *registry, sd_bus_message *m, const char *actio
                 polkit_query_free(q);
                 return r;
         }
+
+        if (polkit_pending_for(registry, sd_bus_message_get_sender(m)) >= POLKIT_PENDING_PER_CALLER_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                         "Too many authorization checks pending for this caller (at most %u).",
+                                         POLKIT_PENDING_PER_CALLER_MAX);
 
         r = polkit_start_query(registry, m, action, details);
         if (r < 0) {

@@ -12,6 +12,7 @@
 #define PF_ERROR_NO_SUCH_INTERFACE      PF_ERROR_PREFIX "NoSuchInterface"
 #define PF_ERROR_LIMIT_EXCEEDED         PF_ERROR_PREFIX "LimitExceeded"
 #define PF_ERROR_ATTACH_FAILED          PF_ERROR_PREFIX "AttachFailed"
+#define PF_ERROR_INVALID_CONFIG         PF_ERROR_PREFIX "InvalidConfig"
 
 static const sd_bus_error_map pf_bus_error_map[] = {
         SD_BUS_ERROR_MAP(PF_ERROR_INVALID_ADDRESS, EINVAL),
@@ -20,5 +21,6 @@ static const sd_bus_error_map pf_bus_error_map[] = {
         SD_BUS_ERROR_MAP(PF_ERROR_NO_SUCH_INTERFACE, ENODEV),
         SD_BUS_ERROR_MAP(PF_ERROR_LIMIT_EXCEEDED, E2BIG),
         SD_BUS_ERROR_MAP(PF_ERROR_ATTACH_FAILED, EOPNOTSUPP),
+        SD_BUS_ERROR_MAP(PF_ERROR_INVALID_CONFIG, EBADMSG),
         SD_BUS_ERROR_MAP_END
 };
