@@ -18,6 +18,8 @@ struct bench_lpm_v4_key {
 /* value: __u32, host order: 1 = drop */
 
 /* Map floor_config: ARRAY[1] of __u32, read once per packet by the floor. */
+/* Map floor_memory: ARRAY of __u32, one per /24 (64 MiB), read by the memory floor; all zero. */
+#define BENCH_MEMORY_ENTRIES    (1u << 24)
 /* Map floor_packets / lpm_packets: PERCPU_ARRAY[1] of __u64: packets seen. */
 
 /*

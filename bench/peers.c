@@ -51,6 +51,10 @@ int floor_prog_fd(Floor *f) {
         return bpf_program__fd(f->skel->progs.floor_xdp);
 }
 
+int floor_memory_prog_fd(Floor *f) {
+        return bpf_program__fd(f->skel->progs.memory_xdp);
+}
+
 /* ---- kernel LPM trie ---- */
 
 struct Lpm {
@@ -233,6 +237,8 @@ const char *xdp_filter_object_path(XdpFilter *x) {
 
 /* ---- cold driver ---- */
 
+#define DRIVER_BATCH 4096u              /* entries per batch update: the kernel caps one batch */
+
 struct Driver {
         struct driver_bpf *skel;
 };
@@ -276,7 +282,7 @@ int driver_set_target(Driver *d, int prog_fd) {
 
 int driver_set_sources(Driver *d, const uint32_t *addrs, size_t n) {
         _cleanup_free_ uint32_t *keys = NULL, *values = NULL;
-        uint32_t count = BENCH_DRIVER_ADDRS, zero = 0;
+        uint32_t zero = 0;
         int n_cpus = libbpf_num_possible_cpus();
         _cleanup_free_ uint32_t *cursors = NULL;
 
@@ -291,8 +297,13 @@ int driver_set_sources(Driver *d, const uint32_t *addrs, size_t n) {
                 keys[i] = i;
                 values[i] = htonl(addrs[i % n]);
         }
-        if (bpf_map_update_batch(bpf_map__fd(d->skel->maps.driver_addrs), keys, values, &count, NULL) < 0)
-                return log_error_errno(negative_errno(), "Failed to write the cold driver's sources: %m");
+        for (uint32_t first = 0; first < BENCH_DRIVER_ADDRS; first += DRIVER_BATCH) {
+                uint32_t count = DRIVER_BATCH;
+
+                if (bpf_map_update_batch(bpf_map__fd(d->skel->maps.driver_addrs), keys + first, values + first,
+                                         &count, NULL) < 0)
+                        return log_error_errno(negative_errno(), "Failed to write the cold driver's sources: %m");
+        }
         /* Start every run list from its beginning. */
         if (bpf_map_update_elem(bpf_map__fd(d->skel->maps.driver_cursor), &zero, cursors, BPF_ANY) < 0)
                 return log_error_errno(negative_errno(), "Failed to reset the cold driver: %m");
@@ -314,6 +325,43 @@ uint64_t map_fd_memory(int fd) {
                 if (sscanf(line, "memlock: %" SCNu64, &v) == 1)
                         break;
         return v;
+}
+
+int prog_map_memory(int prog_fd, struct map_memory **ret, size_t *ret_n) {
+        struct bpf_prog_info info = {};
+        uint32_t len = sizeof(info);
+        _cleanup_free_ uint32_t *ids = NULL;
+        _cleanup_free_ struct map_memory *v = NULL;
+        uint32_t n;
+
+        if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+                return negative_errno();
+        n = info.nr_map_ids;
+        ids = calloc(n ?: 1, sizeof(*ids));
+        v = calloc(n ?: 1, sizeof(*v));
+        if (!ids || !v)
+                return -ENOMEM;
+        info = (struct bpf_prog_info) { .nr_map_ids = n, .map_ids = (uint64_t) (uintptr_t) ids };
+        len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+                return negative_errno();
+
+        for (uint32_t i = 0; i < n; i++) {
+                struct bpf_map_info map_info = {};
+                uint32_t map_len = sizeof(map_info);
+                _cleanup_close_ int fd = bpf_map_get_fd_by_id(ids[i]);
+
+                if (fd < 0 || bpf_obj_get_info_by_fd(fd, &map_info, &map_len) < 0)
+                        return negative_errno();
+                memcpy(v[i].name, map_info.name, sizeof(v[i].name));
+                v[i].name[sizeof(v[i].name) - 1] = '\0';
+                v[i].type = map_info.type;
+                v[i].max_entries = map_info.max_entries;
+                v[i].bytes = map_fd_memory(fd);
+        }
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
 }
 
 uint64_t process_rss(void) {

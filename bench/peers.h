@@ -20,6 +20,8 @@ int floor_new(Floor **ret);
 Floor *floor_free(Floor *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Floor *, floor_free);
 int floor_prog_fd(Floor *f);
+/* The memory floor: the floor plus one read from a 64 MiB array at the source's /24. */
+int floor_memory_prog_fd(Floor *f);
 
 /* ---- kernel LPM trie ---- */
 typedef struct Lpm Lpm;
@@ -59,5 +61,13 @@ int driver_set_sources(Driver *d, const uint32_t *addrs, size_t n);
 
 /* Bytes of kernel memory a map takes (memlock in /proc/self/fdinfo). */
 uint64_t map_fd_memory(int fd);
+
+/* The maps a program uses, with their memory: a breakdown of loader_map_memory(). */
+struct map_memory {
+        char name[16];
+        uint32_t type, max_entries;
+        uint64_t bytes;
+};
+int prog_map_memory(int prog_fd, struct map_memory **ret, size_t *ret_n);
 /* This process's resident memory, in bytes. */
 uint64_t process_rss(void);

@@ -311,7 +311,7 @@ static bool rule_could_match_bench_packets(const struct bench_rule *r) {
                bench_rule_matches(&any_source, 0, BENCH_HOST, PROTO_TCP, BENCH_DROP_SPORT, BENCH_DROP_PORT);
 }
 
-static void random_rule(struct bench_rng *rng, struct bench_rule *r) {
+static void random_rule(struct bench_rng *rng, enum bench_rule_shape shape, struct bench_rule *r) {
         static const int32_t priorities[] = { -10, 0, 0, 0, 0, 10 };
         uint32_t x;
 
@@ -352,6 +352,9 @@ static void random_rule(struct bench_rng *rng, struct bench_rule *r) {
         if (bench_rng_below(rng, 100) < 3)
                 r->vlan = vlan_pool[bench_rng_below(rng, ELEMENTSOF(vlan_pool))];
 
+        if (shape == BENCH_RULES_NO_ADDRESSES)
+                r->has_source = r->has_destination = false;
+
         /* Keep the benchmark's packets on their paths: such a rule gets a service port as well. */
         if (rule_could_match_bench_packets(r)) {
                 if (r->protocol < 0)
@@ -369,7 +372,7 @@ static int bench_rule_compare(const void *a, const void *b) {
         return (x->id > y->id) - (x->id < y->id);
 }
 
-int bench_rules_generate(uint64_t seed, size_t n, struct bench_rule **ret) {
+int bench_rules_generate(uint64_t seed, size_t n, enum bench_rule_shape shape, struct bench_rule **ret) {
         struct bench_rng rng = { seed ^ 0x72756c6573ULL };
         _cleanup_free_ struct bench_rule *v = NULL;
 
@@ -379,7 +382,7 @@ int bench_rules_generate(uint64_t seed, size_t n, struct bench_rule **ret) {
         if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i + 1 < n; i++) {
-                random_rule(&rng, &v[i]);
+                random_rule(&rng, shape, &v[i]);
                 v[i].id = (uint32_t) i + 1;
         }
         v[n - 1] = (struct bench_rule) {
@@ -424,8 +427,10 @@ int bench_packets_build(struct bench_packets *ret) {
         if (r < 0)
                 return r;
         p.saddr_offset = p.pass.l3_off + 12;
-        if (p.drop.l3_off + 12 != p.saddr_offset)
-                return -EINVAL;
+        /* 60 bytes each (a minimal Ethernet frame without FCS), untagged, no IP options. */
+        if (p.pass.len != 60 || p.drop.len != 60 || p.pass.l3_off != 14 || p.drop.l3_off != 14 ||
+            p.pass.l4_off != 34 || p.drop.l4_off != 34)
+                return -EBADMSG;
 
         *ret = p;
         return 0;

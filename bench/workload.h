@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
 #include "packet.h"
 
 /* splitmix64: small, fast, and the same sequence everywhere. */
@@ -41,6 +42,7 @@ const char *bench_prefix_format(const struct bench_prefix *p, char buf[static 20
 typedef struct BenchCover BenchCover;
 int bench_cover_new(const struct bench_prefix *p, size_t n, BenchCover **ret);
 BenchCover *bench_cover_free(BenchCover *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(BenchCover *, bench_cover_free);
 bool bench_cover_contains(const BenchCover *c, uint32_t addr);
 
 /* n random public addresses (host order) that no prefix of the cover holds. */
@@ -85,7 +87,11 @@ struct bench_rule {
  * BENCH_DROP_PORT" (priority 1000), is the only one that matches the drop
  * packet, from any source: the classifier's worst case, the last rank.
  */
-int bench_rules_generate(uint64_t seed, size_t n, struct bench_rule **ret);
+enum bench_rule_shape {
+        BENCH_RULES_VARIED,             /* as above */
+        BENCH_RULES_NO_ADDRESSES,       /* the same without source and destination prefixes (a diagnostic) */
+};
+int bench_rules_generate(uint64_t seed, size_t n, enum bench_rule_shape shape, struct bench_rule **ret);
 
 /* A plain reading of one rule against the fields of a packet (to check the generator). */
 bool bench_rule_matches(const struct bench_rule *r, uint32_t saddr, uint32_t daddr, uint8_t protocol,

@@ -54,9 +54,9 @@ ARRAY_MAP(pf_config, struct pf_config, 1, 0);
 ARRAY_MAP(pf_gen, struct pf_gen, PF_COPIES, 0);
 ARRAY_MAP(pf_masks, struct pf_mask, 129, 0);
 ARRAY_MAP(pf_v4_block, struct pf_tbl24_row, PF_COPIES * PF_V4_TBL24_ENTRIES / PF_TBL24_ROW, BPF_F_MMAPABLE);
-ARRAY_MAP(pf_block_info, struct pf_rule_info, PF_MAX_BLOCKS, BPF_F_MMAPABLE);
-ARRAY_MAP(pf_block_counters, struct pf_counter, PF_MAX_BLOCKS, 0);
-ARRAY_MAP(pf_rule_info, struct pf_rule_info, PF_MAX_RULES, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_block_info, struct pf_rule_info, PF_BLOCK_SLOTS, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_block_counters, struct pf_counter, PF_BLOCK_SLOTS, 0);
+ARRAY_MAP(pf_rule_info, struct pf_rule_info, PF_RULE_SLOTS, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_rank_slot, __u32, PF_COPIES * PF_MAX_RULES, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_proto_class, __u32, PF_COPIES * 256, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_sport_class, __u32, PF_COPIES * 65536, BPF_F_MMAPABLE);
@@ -86,7 +86,7 @@ struct {
         __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
         __type(key, __u32);
         __type(value, struct pf_counter);
-        __uint(max_entries, PF_MAX_RULES);
+        __uint(max_entries, PF_RULE_SLOTS);
         __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_rule_counters SEC(".maps");
 
@@ -397,7 +397,7 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct packet *p
         next = ip6->nexthdr;
 
 #pragma unroll
-        for (int i = 0; i < (int) PF_MAX_EXT_HEADERS; i++) {
+        for (int i = 0; i <= (int) PF_MAX_EXT_HEADERS; i++) {
                 __u8 *h = cursor;
 
                 if (next != PF_NEXTHDR_HOP && next != PF_NEXTHDR_ROUTING && next != PF_NEXTHDR_DEST &&
@@ -407,6 +407,8 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct packet *p
                                 return 0;
                         return parse_l4(cursor, data_end, p);
                 }
+                if (i == (int) PF_MAX_EXT_HEADERS)
+                        return -1;      /* one more than we walk */
                 if ((void *) (h + 8) > data_end)
                         return -1;
                 if (next == PF_NEXTHDR_FRAGMENT) {
@@ -424,6 +426,8 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct packet *p
                         next = h[0];
                         cursor = h + ((__u32) h[1] + 1) * 8;
                 }
+                if (cursor > data_end)
+                        return -1;      /* the header runs past the frame */
         }
         return -1;                      /* a longer chain than we walk: treat as malformed */
 }
@@ -484,7 +488,7 @@ int packetfilter_xdp(struct xdp_md *ctx) {
                 goto malformed;
 
         slot = block_lookup(copy, gen, &p);
-        if (slot >= 0 && slot < PF_MAX_BLOCKS) {
+        if (slot >= 0 && slot < PF_BLOCK_SLOTS) {
                 __u32 s = slot;
 
                 best = bpf_map_lookup_elem(&pf_block_info, &s);

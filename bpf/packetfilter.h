@@ -15,12 +15,24 @@
 
 #include <linux/types.h>
 
+/*
+ * The layout version of the maps. Bump it whenever any map's key, value or
+ * size changes: maps are pinned in BPFFS_DIR/maps-<version>, so a daemon of
+ * another layout loads fresh maps, fills them and swaps its program into the
+ * pinned links, never reusing maps it cannot read.
+ */
+#define PF_ABI_VERSION          "3"
+
 /* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
 #define PF_COPIES               2u
 #define PF_MAX_RULES            4096u                   /* rules; also counter slots and ranks */
 #define PF_BITMAP_WORDS         (PF_MAX_RULES / 64u)    /* one bit per rank */
 #define PF_MAX_CLASSES          8192u                   /* distinct match bitmaps per copy */
 #define PF_MAX_BLOCKS           (1u << 20)              /* block rules (source alone): 1M prefixes */
+/* Slots: twice the rules, because a removed rule's slot is reused only once no copy of the
+ * tables refers to it, so replacing every rule in one change needs a second set of slots. */
+#define PF_RULE_SLOTS           (2u * PF_MAX_RULES)
+#define PF_BLOCK_SLOTS          (2u * PF_MAX_BLOCKS)
 #define PF_MAX_PREFIX_ENTRIES   (1u << 22)              /* pf_prefixes entries, both copies */
 #define PF_MAX_EXT_HEADERS      8u                      /* IPv6 extension headers walked */
 #define PF_MAX_INTERFACES       256u                    /* interfaces named by rules */
@@ -123,12 +135,12 @@ struct pf_prefix_key {
 struct pf_tbl24_row {
         __u32 entry[PF_TBL24_ROW];      /* host order */
 };
-#define PF_V4_SLOT_MASK         0x0000ffffu     /* rule slot + 1 of the longest prefix <= /24; 0 = none */
+#define PF_V4_SLOT_MASK         0x7fffffffu     /* block slot + 1 of the longest prefix <= /24; 0 = none */
 #define PF_V4_LONGER            0x80000000u     /* some /25../32 lies in this /24: probe pf_prefixes too */
 
 /*
- * Maps pf_rule_info: ARRAY[PF_MAX_RULES] (classifier rules, by slot) and
- * pf_block_info: ARRAY[PF_MAX_BLOCKS] (block rules, by slot): a rule's place
+ * Maps pf_rule_info: ARRAY[PF_RULE_SLOTS] (classifier rules, by slot) and
+ * pf_block_info: ARRAY[PF_BLOCK_SLOTS] (block rules, by slot): a rule's place
  * in the order and its verdict. One copy only: a slot is written before any
  * table refers to it and reused only once no copy refers to it any more.
  */
@@ -163,8 +175,8 @@ struct pf_bitmap {
 };
 
 /*
- * Map pf_rule_counters: PERCPU_ARRAY[PF_MAX_RULES], by classifier slot (plain adds per CPU).
- * Map pf_block_counters: ARRAY[PF_MAX_BLOCKS], by block slot (atomic adds: per-CPU copies of
+ * Map pf_rule_counters: PERCPU_ARRAY[PF_RULE_SLOTS], by classifier slot (plain adds per CPU).
+ * Map pf_block_counters: ARRAY[PF_BLOCK_SLOTS], by block slot (atomic adds: per-CPU copies of
  * a million counters would cost too much memory on large machines).
  */
 struct pf_counter {

@@ -257,3 +257,164 @@ int bus_get_all_properties_json(sd_bus *bus, sd_bus_error *error, json_object **
 
         return bus_message_read_json(reply, ret);
 }
+
+int bus_message_append_rule_fields(sd_bus_message *m, const RuleFields *rule) {
+        int r;
+
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < rule->n_fields; i++) {
+                const RuleField *field = &rule->fields[i];
+
+                switch (field->type) {
+                case RULE_VALUE_STRING:
+                        r = sd_bus_message_append(m, "{sv}", field->key, "s", field->string);
+                        break;
+                case RULE_VALUE_UINT32:
+                        r = sd_bus_message_append(m, "{sv}", field->key, "u", field->uint32);
+                        break;
+                case RULE_VALUE_INT32:
+                        r = sd_bus_message_append(m, "{sv}", field->key, "i", field->int32);
+                        break;
+                case RULE_VALUE_BOOLEAN:
+                        r = sd_bus_message_append(m, "{sv}", field->key, "b", (int) field->boolean);
+                        break;
+                case RULE_VALUE_UINT64:
+                        r = sd_bus_message_append(m, "{sv}", field->key, "t", field->uint64);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+
+        return sd_bus_message_close_container(m);
+}
+
+static int read_rule_field(sd_bus_message *m, RuleFields *rule) {
+        const char *key, *contents;
+        union {
+                const char *s;
+                uint32_t u;
+                int32_t i;
+                int b;
+                uint64_t t;
+        } v;
+        char type;
+        int r;
+
+        r = sd_bus_message_read_basic(m, SD_BUS_TYPE_STRING, &key);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r < 0)
+                return r;
+        if (r == 0 || type != SD_BUS_TYPE_VARIANT)
+                return -EBADMSG;
+
+        if (strlen(contents) != 1 || !strchr("suibt", contents[0])) {
+                r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                return rule_fields_add_other(rule, key);
+        }
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_basic(m, contents[0], &v);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        switch (contents[0]) {
+        case SD_BUS_TYPE_STRING:
+                return rule_fields_add_string(rule, key, v.s);
+        case SD_BUS_TYPE_UINT32:
+                return rule_fields_add_uint32(rule, key, v.u);
+        case SD_BUS_TYPE_INT32:
+                return rule_fields_add_int32(rule, key, v.i);
+        case SD_BUS_TYPE_BOOLEAN:
+                return rule_fields_add_boolean(rule, key, v.b);
+        default:
+                return rule_fields_add_uint64(rule, key, v.t);
+        }
+}
+
+int bus_message_read_rule_fields(sd_bus_message *m, RuleFields *ret) {
+        _cleanup_(rule_fields_clear) RuleFields rule = {};
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
+                r = read_rule_field(m, &rule);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        *ret = rule;
+        rule = (RuleFields) {};
+        return 0;
+}
+
+void rule_list_free(RuleFields *rules, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                rule_fields_clear(&rules[i]);
+        free(rules);
+}
+
+int bus_message_read_rule_list(sd_bus_message *m, RuleFields **ret_rules, size_t *ret_n) {
+        RuleFields *rules = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "a{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                RuleFields rule = {}, *grown;
+
+                r = sd_bus_message_at_end(m, false);
+                if (r != 0)
+                        break;
+                r = bus_message_read_rule_fields(m, &rule);
+                if (r < 0)
+                        break;
+                grown = reallocarray(rules, n + 1, sizeof(RuleFields));
+                if (!grown) {
+                        rule_fields_clear(&rule);
+                        r = -ENOMEM;
+                        break;
+                }
+                rules = grown;
+                rules[n++] = rule;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                rule_list_free(rules, n);
+                return r;
+        }
+
+        *ret_rules = rules;
+        *ret_n = n;
+        return 0;
+}

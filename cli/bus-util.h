@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
+#include "rule-words.h"
 
 #define PF_BUS_NAME "org.example.PacketFilter"
 #define PF_OBJECT_PATH "/org/example/PacketFilter"
@@ -40,3 +41,16 @@ int bus_message_read_json(sd_bus_message *m, json_object **ret);
 
 /* All properties of the service's interface as one JSON object keyed by property name. */
 int bus_get_all_properties_json(sd_bus *bus, sd_bus_error *error, json_object **ret);
+
+/* Appends a rule dictionary (a{sv}) with the fields' own types. */
+int bus_message_append_rule_fields(sd_bus_message *m, const RuleFields *rule);
+
+/*
+ * Reads one rule dictionary (a{sv}). A value of a type no rule key has is
+ * skipped and recorded as RULE_VALUE_OTHER, so that its key can be named.
+ */
+int bus_message_read_rule_fields(sd_bus_message *m, RuleFields *ret);
+
+/* Reads a list of rule dictionaries (aa{sv}). */
+int bus_message_read_rule_list(sd_bus_message *m, RuleFields **ret_rules, size_t *ret_n);
+void rule_list_free(RuleFields *rules, size_t n);

@@ -66,6 +66,76 @@ int parse_duration_sec(const char *s, uint64_t *ret_sec) {
         return 0;
 }
 
+/* Decimal digits only: strtoul() would take signs, blanks and hex, which mean nothing here. */
+static int parse_uint64_digits(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!*s)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (*p - '0'), &v))
+                        return -ERANGE;
+        }
+        *ret = v;
+        return 0;
+}
+
+int parse_uint32(const char *s, uint32_t *ret) {
+        uint64_t v;
+        int r;
+
+        r = parse_uint64_digits(s, &v);
+        if (r < 0)
+                return r;
+        if (v > UINT32_MAX)
+                return -ERANGE;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int parse_int32(const char *s, int32_t *ret) {
+        bool negative = s[0] == '-';
+        uint64_t v;
+        int r;
+
+        r = parse_uint64_digits(s + (s[0] == '-' || s[0] == '+'), &v);
+        if (r < 0)
+                return r;
+        if (v > (negative ? (uint64_t) INT32_MAX + 1 : (uint64_t) INT32_MAX))
+                return -ERANGE;
+        *ret = negative ? (int32_t) -(int64_t) v : (int32_t) v;
+        return 0;
+}
+
+const char *format_duration_sec(char *buf, size_t size, uint64_t sec) {
+        size_t n = 0;
+
+        if (size == 0)
+                return buf;
+        buf[0] = '\0';
+
+        if (sec == 0) {
+                (void) snprintf(buf, size, "0s");
+                return buf;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(duration_units) && sec > 0; i++) {
+                uint64_t count = sec / duration_units[i].seconds;
+
+                if (count == 0)
+                        continue;
+                int k = snprintf(buf + n, size - n, "%" PRIu64 "%c", count, duration_units[i].suffix);
+                if (k < 0 || (size_t) k >= size - n)
+                        break;
+                n += k;
+                sec -= count * duration_units[i].seconds;
+        }
+
+        return buf;
+}
+
 const char *format_timespan_sec(char *buf, size_t size, uint64_t sec) {
         size_t n = 0;
         unsigned shown = 0;

@@ -25,6 +25,19 @@
  */
 int parse_duration_sec(const char *s, uint64_t *ret_sec);
 
+/*
+ * Decimal numbers: digits only (an optional sign for int32), no blanks, no hex.
+ * -EINVAL for anything else, -ERANGE when it does not fit.
+ */
+int parse_uint32(const char *s, uint32_t *ret);
+int parse_int32(const char *s, int32_t *ret);
+
+/*
+ * "1d2h3m4s", "1h", "59m59s", "0s": exact, every non-zero unit, no blanks; what
+ * parse_duration_sec() reads back to the same number.
+ */
+const char *format_duration_sec(char *buf, size_t size, uint64_t sec);
+
 /* "2d 3h", "9m 58s", "45s", "0s": the two most significant units at most, rounded to the nearest of the second. */
 const char *format_timespan_sec(char *buf, size_t size, uint64_t sec);
 

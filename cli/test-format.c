@@ -71,6 +71,90 @@ static void test_parse_duration(void) {
         CHECK(parse_duration_sec(NULL, &(uint64_t) { 0 }) == -EINVAL, "parse_duration_sec(NULL) accepted");
 }
 
+static void test_format_duration(void) {
+        static const struct {
+                uint64_t sec;
+                const char *text;
+        } cases[] = {
+                { 0,            "0s" },
+                { 1,            "1s" },
+                { 60,           "1m" },
+                { 3599,         "59m59s" },
+                { 3600,         "1h" },
+                { 3601,         "1h1s" },
+                { 93784,        "1d2h3m4s" },
+                { 86400 * 400,  "400d" },
+                { UINT32_MAX,   "49710d6h28m15s" },
+                { UINT64_MAX,   "213503982334601d7h15s" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char buf[FORMAT_BUFFER_MAX];
+                uint64_t back = 0;
+
+                format_duration_sec(buf, sizeof(buf), cases[i].sec);
+                CHECK(streq(buf, cases[i].text), "format_duration_sec(%" PRIu64 ") gave \"%s\", expected \"%s\"",
+                      cases[i].sec, buf, cases[i].text);
+                /* What it writes, parse_duration_sec() reads back exactly. */
+                CHECK(parse_duration_sec(buf, &back) == 0 && back == cases[i].sec,
+                      "\"%s\" does not parse back to %" PRIu64, buf, cases[i].sec);
+        }
+
+        /* Every second of the first day, and a sweep beyond, round trip. */
+        for (uint64_t s = 0; s < 200000; s += s < 86400 ? 1 : 997) {
+                char buf[FORMAT_BUFFER_MAX];
+                uint64_t back = 0;
+
+                format_duration_sec(buf, sizeof(buf), s);
+                if (!(parse_duration_sec(buf, &back) == 0 && back == s)) {
+                        CHECK(false, "format_duration_sec(%" PRIu64 ") = \"%s\" does not parse back", s, buf);
+                        break;
+                }
+        }
+}
+
+static void test_parse_numbers(void) {
+        static const struct {
+                const char *text;
+                int ret32;              /* parse_uint32 */
+                uint32_t u;
+                int reti;               /* parse_int32 */
+                int32_t i;
+        } cases[] = {
+                { "0",           0, 0,          0, 0 },
+                { "42",          0, 42,         0, 42 },
+                { "007",         0, 7,          0, 7 },
+                { "4294967295",  0, UINT32_MAX, -ERANGE, 0 },
+                { "4294967296",  -ERANGE, 0,    -ERANGE, 0 },
+                { "2147483647",  0, 2147483647, 0, INT32_MAX },
+                { "2147483648",  0, 2147483648u, -ERANGE, 0 },
+                { "-2147483648", -EINVAL, 0,    0, INT32_MIN },
+                { "-2147483649", -EINVAL, 0,    -ERANGE, 0 },
+                { "+5",          -EINVAL, 0,    0, 5 },
+                { "-0",          -EINVAL, 0,    0, 0 },
+                { "",            -EINVAL, 0,    -EINVAL, 0 },
+                { "-",           -EINVAL, 0,    -EINVAL, 0 },
+                { " 1",          -EINVAL, 0,    -EINVAL, 0 },
+                { "1 ",          -EINVAL, 0,    -EINVAL, 0 },
+                { "0x10",        -EINVAL, 0,    -EINVAL, 0 },
+                { "1e3",         -EINVAL, 0,    -EINVAL, 0 },
+                { "99999999999999999999999", -ERANGE, 0, -ERANGE, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint32_t u = 12345;
+                int32_t v = 12345;
+                int r;
+
+                r = parse_uint32(cases[i].text, &u);
+                CHECK(r == cases[i].ret32 && (r < 0 ? u == 12345 : u == cases[i].u),
+                      "parse_uint32(\"%s\") = %d, %" PRIu32, cases[i].text, r, u);
+                r = parse_int32(cases[i].text, &v);
+                CHECK(r == cases[i].reti && (r < 0 ? v == 12345 : v == cases[i].i),
+                      "parse_int32(\"%s\") = %d, %" PRId32, cases[i].text, r, v);
+        }
+}
+
 static void test_format_timespan(void) {
         static const struct {
                 uint64_t sec;
@@ -194,6 +278,8 @@ static void test_table(void) {
 
 int main(void) {
         test_parse_duration();
+        test_format_duration();
+        test_parse_numbers();
         test_format_timespan();
         test_format_bytes();
         test_table();

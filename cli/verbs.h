@@ -7,6 +7,14 @@
  */
 #pragma once
 
+int verb_add(int argc, char *argv[]);
+int verb_remove(int argc, char *argv[]);
+int verb_replace(int argc, char *argv[]);
+int verb_show(int argc, char *argv[]);
+int verb_enable(int argc, char *argv[]);
+int verb_disable(int argc, char *argv[]);
+int verb_default(int argc, char *argv[]);
+int verb_reset_counters(int argc, char *argv[]);
 int verb_attach(int argc, char *argv[]);
 int verb_detach(int argc, char *argv[]);
 int verb_block(int argc, char *argv[]);

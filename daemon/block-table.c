@@ -183,7 +183,7 @@ int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
         struct entry *e;
         int r;
 
-        if (slot >= PF_MAX_BLOCKS)
+        if (slot >= PF_BLOCK_SLOTS)
                 return -ERANGE;
 
         e = entry_find(t, p->family, p->prefixlen, p->addr);

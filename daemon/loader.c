@@ -4,8 +4,9 @@
  * sees the small API of loader.h.
  *
  * Pinning layout under the bpffs folder:
- *   maps/<map name>      every map (libbpf LIBBPF_PIN_BY_NAME): reused on restart,
- *                        so rules and counters live on while no daemon runs
+ *   maps-<abi>/<map>     every map (libbpf LIBBPF_PIN_BY_NAME): reused on restart,
+ *                        so rules and counters live on while no daemon runs; <abi> is
+ *                        PF_ABI_VERSION, so an upgrade with other maps starts afresh
  *   links/<ifname>       the XDP bpf_link of each interface: keeps the program
  *                        attached after the daemon exits
  *
@@ -21,6 +22,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -391,7 +393,7 @@ int loader_new(const char *bpffs_dir, Loader **ret) {
                 l->bpffs_dir = strdup(bpffs_dir);
                 if (!l->bpffs_dir)
                         return -ENOMEM;
-                r = loader_pin_path(l, "maps", NULL, &maps_dir);
+                r = loader_pin_path(l, "maps-" PF_ABI_VERSION, NULL, &maps_dir);
                 if (r >= 0)
                         r = loader_pin_path(l, "links", NULL, &links_dir);
                 if (r >= 0)
@@ -514,6 +516,39 @@ int loader_prog_fd(Loader *l) {
         return bpf_program__fd(l->skel->progs.packetfilter_xdp);
 }
 
+/* Unpins map folders of other layouts (an upgrade's predecessor): call once the links run our program. */
+int loader_prune_stale_pins(Loader *l) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (!l->bpffs_dir)
+                return 0;
+        d = opendir(l->bpffs_dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                _cleanup_(closedirp) DIR *maps = NULL;
+                _cleanup_free_ char *dir = NULL;
+                struct dirent *me;
+
+                if (!streq(de->d_name, "maps") && strncmp(de->d_name, "maps-", 5) != 0)
+                        continue;
+                if (streq(de->d_name, "maps-" PF_ABI_VERSION))
+                        continue;
+                if (asprintf(&dir, "%s/%s", l->bpffs_dir, de->d_name) < 0)
+                        return -ENOMEM;
+                maps = opendir(dir);
+                if (!maps)
+                        continue;
+                while ((me = readdir(maps)))
+                        if (me->d_name[0] != '.')
+                                (void) unlinkat(dirfd(maps), me->d_name, 0);
+                if (rmdir(dir) >= 0)
+                        log_info("Unpinned the maps of an earlier version (%s).", de->d_name);
+        }
+        return 0;
+}
+
 /* ---- Staging ---------------------------------------------------------------------------------- */
 
 int loader_block_set(Loader *l, const struct prefix *p, uint32_t block_slot) {
@@ -536,7 +571,7 @@ static struct pf_rule_info rule_info_make(uint64_t order_key, enum pf_action act
 int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action) {
         struct pf_rule_info info = rule_info_make(order_key, action);
 
-        if (block_slot >= PF_MAX_BLOCKS)
+        if (block_slot >= PF_BLOCK_SLOTS)
                 return -ERANGE;
         memcpy(mapped_array_at(&l->block_info, block_slot), &info, sizeof(info));
         return 0;
@@ -545,7 +580,7 @@ int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, en
 int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action) {
         struct pf_rule_info info = rule_info_make(order_key, action);
 
-        if (rule_slot >= PF_MAX_RULES)
+        if (rule_slot >= PF_RULE_SLOTS)
                 return -ERANGE;
         memcpy(mapped_array_at(&l->rule_info, rule_slot), &info, sizeof(info));
         return 0;
@@ -811,7 +846,7 @@ int loader_rule_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packet
         uint64_t packets = 0, bytes = 0;
         int r;
 
-        if (rule_slot >= PF_MAX_RULES)
+        if (rule_slot >= PF_RULE_SLOTS)
                 return -ERANGE;
         per_cpu = calloc(l->n_cpus, sizeof(struct pf_counter));
         if (!per_cpu)
@@ -832,7 +867,7 @@ int loader_rule_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packet
 int loader_rule_counter_reset(Loader *l, uint32_t rule_slot) {
         _cleanup_free_ struct pf_counter *zero = NULL;
 
-        if (rule_slot >= PF_MAX_RULES)
+        if (rule_slot >= PF_RULE_SLOTS)
                 return -ERANGE;
         zero = calloc(l->n_cpus, sizeof(struct pf_counter));
         if (!zero)
@@ -845,7 +880,7 @@ int loader_block_counter_read(Loader *l, uint32_t block_slot, uint64_t *ret_pack
         struct pf_counter c;
         int r;
 
-        if (block_slot >= PF_MAX_BLOCKS)
+        if (block_slot >= PF_BLOCK_SLOTS)
                 return -ERANGE;
         r = bpf_map__lookup_elem(l->skel->maps.pf_block_counters, &block_slot, sizeof(block_slot),
                                  &c, sizeof(c), 0);
@@ -859,7 +894,7 @@ int loader_block_counter_read(Loader *l, uint32_t block_slot, uint64_t *ret_pack
 int loader_block_counter_reset(Loader *l, uint32_t block_slot) {
         struct pf_counter zero = {};
 
-        if (block_slot >= PF_MAX_BLOCKS)
+        if (block_slot >= PF_BLOCK_SLOTS)
                 return -ERANGE;
         return bpf_map__update_elem(l->skel->maps.pf_block_counters, &block_slot, sizeof(block_slot),
                                     &zero, sizeof(zero), BPF_ANY);

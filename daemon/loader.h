@@ -52,6 +52,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Loader *, loader_free);
 /* The program's fd, for bpf_prog_test_run_opts in tests and benchmarks. */
 int loader_prog_fd(Loader *l);
 
+/* Unpins map folders of other layout versions: call once every link runs our program. */
+int loader_prune_stale_pins(Loader *l);
+
 int loader_attach(Loader *l, const char *ifname, enum xdp_mode mode, enum xdp_mode *ret_mode);
 int loader_detach(Loader *l, const char *ifname);
 bool loader_is_attached(Loader *l, const char *ifname);

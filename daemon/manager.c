@@ -723,6 +723,8 @@ int manager_start(Manager *m) {
                 if (!manager_find_interface(m, s->interfaces[i].name))
                         manager_attach_one(m, s->interfaces[i].name, xdp_mode_from_string(s->interfaces[i].mode));
         manager_adopt_pinned_links(m);
+        /* Every link now runs this program with these maps: an older version's maps can go. */
+        (void) loader_prune_stale_pins(m->loader);
 
         return manager_arm_expiry(m);
 }

@@ -12,8 +12,8 @@
 #include "rule.h"
 
 /* The slot spaces, one per kind of rule (see packetfilter.h). */
-#define CLS_SLOTS PF_MAX_RULES
-#define BLOCK_SLOTS PF_MAX_BLOCKS
+#define CLS_SLOTS PF_RULE_SLOTS
+#define BLOCK_SLOTS PF_BLOCK_SLOTS
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -845,7 +845,7 @@ int rule_set_add(RuleSet *rs, Rule *rule, uint32_t *ret_id) {
         block = rule_is_block(rule);
         n_kind = block ? rs->n_block_rules : rs->n_rules - rs->n_block_rules;
         space = slot_space(rs, block);
-        if (n_kind >= space.size)
+        if (n_kind >= (block ? PF_MAX_BLOCKS : PF_MAX_RULES))
                 return -E2BIG;
         if (!slot_space_has_free(&space))
                 return -EBUSY;

@@ -13,6 +13,7 @@
 #define PROTO_UDP       17
 #define PROTO_ICMPV6    58
 #define PROTO_NONE      59
+#define PROTO_SCTP      132
 
 static const uint8_t mac_dst[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t mac_src[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
@@ -65,6 +66,8 @@ static size_t l4_header_len(const struct packet_spec *spec) {
         case PACKET_L4_UDP:
         case PACKET_L4_ICMP:
                 return 8;
+        case PACKET_L4_SCTP:
+                return 12;
         case PACKET_L4_ICMPV6:
                 /* Neighbour solicitation/advertisement and redirect carry a target address. */
                 if (spec->icmp_type == 135 || spec->icmp_type == 136)
@@ -87,6 +90,8 @@ static uint8_t l4_proto(const struct packet_spec *spec) {
                 return PROTO_ICMP;
         case PACKET_L4_ICMPV6:
                 return PROTO_ICMPV6;
+        case PACKET_L4_SCTP:
+                return PROTO_SCTP;
         default:
                 return spec->next_header ?: PROTO_NONE;
         }
@@ -123,6 +128,12 @@ static void put_l4(const struct packet_spec *spec, int family, const uint8_t *sr
                 put16(p + 6, csum ?: 0xffff);
                 break;
         }
+        case PACKET_L4_SCTP:
+                /* The common header (RFC 9260); nobody here checks its CRC32c. */
+                put16(p, spec->sport);
+                put16(p + 2, spec->dport);
+                put32(p + 4, 0x0badcafe);      /* verification tag */
+                break;
         case PACKET_L4_ICMP:
                 p[0] = spec->icmp_type;
                 p[1] = spec->icmp_code;
@@ -156,7 +167,12 @@ static int put_ipv4(const struct packet_spec *spec, uint8_t *p, size_t room, siz
         p[0] = 0x40 | (uint8_t) (hlen / 4);
         put16(p + 2, (uint16_t) (hlen + l4_len));
         put16(p + 4, 0x1c46);                   /* identification */
-        put16(p + 6, 0x4000);                   /* don't fragment */
+        if (spec->frag_offset > 0x1fff)
+                return -EINVAL;
+        if (spec->frag_offset > 0 || spec->more_fragments)
+                put16(p + 6, (spec->more_fragments ? 0x2000 : 0) | spec->frag_offset);
+        else
+                put16(p + 6, 0x4000);           /* don't fragment */
         p[8] = spec->hop_limit ?: 64;
         p[9] = l4_proto(spec);
         memcpy(p + 12, src, 4);
@@ -173,25 +189,83 @@ static int put_ipv4(const struct packet_spec *spec, uint8_t *p, size_t room, siz
         return 0;
 }
 
-static int put_ipv6(const struct packet_spec *spec, uint8_t *p, size_t room, size_t *ret_len) {
-        size_t l4_len = l4_header_len(spec) + spec->payload;
+size_t packet_ext_size(const struct packet_ext *e) {
+        switch (e->type) {
+        case PACKET_EXT_FRAGMENT:
+                return 8;
+        case PACKET_EXT_AH:
+                return ((size_t) e->length + 2) * 4;
+        default:
+                return ((size_t) e->length + 1) * 8;
+        }
+}
+
+/* One extension header at p, announcing next; returns its size. */
+static size_t put_ext(const struct packet_ext *e, uint8_t next, uint8_t *p) {
+        size_t size = packet_ext_size(e);
+
+        memset(p, 0, size);
+        p[0] = next;
+        switch (e->type) {
+        case PACKET_EXT_FRAGMENT:
+                put16(p + 2, (uint16_t) (e->offset << 3) | (e->more ? 1 : 0));
+                put32(p + 4, 0xf00d);           /* identification */
+                break;
+        case PACKET_EXT_AH:
+                p[1] = e->length;
+                put32(p + 4, 0x100);            /* SPI */
+                put32(p + 8, 1);                /* sequence */
+                break;
+        case PACKET_EXT_ROUTING:
+                p[1] = e->length;
+                p[2] = 253;                     /* routing type: experimental (RFC 4727) */
+                p[3] = 0;                       /* segments left: nothing to route */
+                break;
+        default:
+                /* Hop-by-hop or destination options: one PadN option fills the rest. */
+                p[1] = e->length;
+                if (size > 4) {
+                        p[2] = 1;
+                        p[3] = (uint8_t) (size - 4);
+                } else
+                        p[2] = 0;
+                break;
+        }
+        return size;
+}
+
+static int put_ipv6(const struct packet_spec *spec, uint8_t *p, size_t room, size_t *ret_len,
+                    size_t ext_off[static PACKET_MAX_EXT], size_t *ret_l4_off) {
+        size_t l4_len = l4_header_len(spec) + spec->payload, ext_len = 0, off = 40;
         uint8_t src[16], dst[16];
 
-        if (40 + l4_len > room)
+        if (spec->n_ext > PACKET_MAX_EXT)
+                return -EINVAL;
+        for (size_t i = 0; i < spec->n_ext; i++)
+                ext_len += packet_ext_size(&spec->ext[i]);
+        if (40 + ext_len + l4_len > room || ext_len + l4_len > UINT16_MAX)
                 return -EINVAL;
         if (inet_pton(AF_INET6, spec->src ?: "2001:db8::1", src) != 1 ||
             inet_pton(AF_INET6, spec->dst ?: "2001:db8::2", dst) != 1)
                 return -EINVAL;
 
         put32(p, 6u << 28);                     /* version, no traffic class, no flow label */
-        put16(p + 4, (uint16_t) l4_len);
-        p[6] = l4_proto(spec);
+        put16(p + 4, (uint16_t) (ext_len + l4_len));
+        p[6] = spec->n_ext > 0 ? spec->ext[0].type : l4_proto(spec);
         p[7] = spec->hop_limit ?: 64;
         memcpy(p + 8, src, 16);
         memcpy(p + 24, dst, 16);
 
-        put_l4(spec, AF_INET6, src, dst, p + 40, l4_len);
-        *ret_len = 40 + l4_len;
+        for (size_t i = 0; i < spec->n_ext; i++) {
+                uint8_t next = i + 1 < spec->n_ext ? spec->ext[i + 1].type : l4_proto(spec);
+
+                ext_off[i] = off;
+                off += put_ext(&spec->ext[i], next, p + off);
+        }
+
+        put_l4(spec, AF_INET6, src, dst, p + off, l4_len);
+        *ret_l4_off = off;
+        *ret_len = off + l4_len;
         return 0;
 }
 
@@ -242,8 +316,10 @@ int packet_build(const struct packet_spec *spec, struct packet *ret) {
                 break;
         case PACKET_L3_IPV6:
                 ethertype = ETHERTYPE_IPV6;
-                r = put_ipv6(spec, pkt.data + off, PACKET_MAX - off, &l3_len);
-                pkt.l4_off = off + 40;
+                r = put_ipv6(spec, pkt.data + off, PACKET_MAX - off, &l3_len, pkt.ext_off, &pkt.l4_off);
+                pkt.l4_off += off;
+                for (size_t i = 0; i < spec->n_ext; i++)
+                        pkt.ext_off[i] += off;
                 break;
         case PACKET_L3_ARP:
                 ethertype = ETHERTYPE_ARP;

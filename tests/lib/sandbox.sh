@@ -27,6 +27,11 @@
 #   PF_KEEP_SANDBOX=1 leave the work folder behind (processes, namespaces and
 #                     mounts are still removed), for post-mortems
 #
+# Variables a test may set before sandbox_start_polkitd (or sandbox_start_all):
+#   SANDBOX_POLKIT_RULES  an array of extra polkit .rules files, copied beside
+#                         the sandbox's own rule (polkitd reads them in file
+#                         name order; the sandbox's is 50-packetfilter-test.rules)
+#
 # Usage in a test:
 #   source "$PF_SOURCE_DIR/tests/lib/sandbox.sh"
 #   sandbox_start_all            # or the sandbox_start_* steps one by one
@@ -63,6 +68,7 @@ SANDBOX_PEER_NS=
 SANDBOX_BPFFS=
 SANDBOX_DAEMON_PID=
 SANDBOX_STEP=0
+[ -n "${SANDBOX_POLKIT_RULES+set}" ] || SANDBOX_POLKIT_RULES=()
 
 # ---------------------------------------------------------------------------
 # Messages and outcomes
@@ -351,6 +357,10 @@ polkit.addRule(function(action, subject) {
         }
 });
 EOF
+        local rules
+        for rules in "${SANDBOX_POLKIT_RULES[@]}"; do
+                cp "$rules" "$polkit_dir/rules.d/" || fail "cannot copy polkit rules $rules"
+        done
 
         unshare --mount --propagation slave -- sh -c '
                 mount --bind "$1" /usr/share/polkit-1/actions &&
@@ -363,6 +373,17 @@ EOF
                 sandbox_name_has_owner org.freedesktop.PolicyKit1 ||
                 fail "polkitd did not appear on the bus (see $SANDBOX_DIR/polkitd.log)"
         sandbox_log "polkitd running (pid $(sandbox__recorded_pid "$SANDBOX_DIR/polkitd.pid"))"
+}
+
+# Stops polkitd (SIGTERM, then SIGKILL) and waits until its bus name is gone:
+# from then on every check the daemon starts fails, and it must deny.
+sandbox_stop_polkitd() {
+        sandbox__kill_recorded "$SANDBOX_DIR/polkitd.pid"
+        rm -f "$SANDBOX_DIR/polkitd.pid"
+        sandbox_wait 5 "org.freedesktop.PolicyKit1 to be released" \
+                sandbox__name_released org.freedesktop.PolicyKit1 ||
+                fail "org.freedesktop.PolicyKit1 still owned after polkitd was stopped"
+        sandbox_log "polkitd stopped"
 }
 
 # Two namespaces and a veth pair made inside them (the host's namespace never
@@ -520,6 +541,23 @@ sandbox_ensure_test_users() {
         # folder they cannot enter).
         mkdir -p "$SANDBOX_DIR/bin"
         install -m 0755 "$PF_CTL" "$SANDBOX_DIR/bin/packetfilterctl"
+}
+
+# sandbox_ensure_user USER: one more system user without rights (no home, no
+# shell), created once per machine under the same lock as the test users.
+sandbox_ensure_user() {
+        local user=$1 lock_dir=/run/lock
+        sandbox__require_commands useradd getent
+        [ -d "$lock_dir" ] || lock_dir=/tmp
+        (
+                flock --timeout 30 9 || fail "cannot lock $lock_dir/packetfilter-test-users.lock"
+                getent passwd "$user" >/dev/null ||
+                        useradd --system --user-group --no-create-home \
+                                --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+        ) 9>"$lock_dir/packetfilter-test-users.lock"
+        if id -nG "$user" | tr ' ' '\n' | grep -qx "$SANDBOX_TEST_ADMIN_GROUP"; then
+                fail "$user must not be in $SANDBOX_TEST_ADMIN_GROUP"
+        fi
 }
 
 # Runs a command as USER with its groups, no capabilities, the private bus.
