@@ -198,8 +198,8 @@ int ours_set_rules(Ours *o, const struct bench_rule *rules, size_t n, struct our
         if (r < 0)
                 return r;
         t.n_classes = c->n_classes;
-        t.source_lengths = c->lengths[PF_TABLE_CLS_SOURCE][PF_FAMILY_V4].count;
-        t.destination_lengths = c->lengths[PF_TABLE_CLS_DESTINATION][PF_FAMILY_V4].count;
+        t.source_lengths = c->v4[0].count;
+        t.destination_lengths = c->v4[1].count;
         loader_set_classifier(o->loader, TAKE_PTR(c));
         t.stage_s = now_s() - start;
 

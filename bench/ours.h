@@ -25,7 +25,7 @@ struct ours_timing {
         double commit_s;                /* loader_commit(): both copies written, the switch, the grace period */
         /* What the classifier compiled to (rule changes only): the per-packet cost drivers. */
         unsigned n_classes;
-        unsigned source_lengths;        /* IPv4 prefix lengths the program probes for the source field */
+        unsigned source_lengths;        /* IPv4 address intervals the program searches for the source field */
         unsigned destination_lengths;   /* ... and for the destination field */
 };
 

@@ -589,8 +589,8 @@ static void print_builds(const Bench *b) {
         char r_buf[24], p_buf[24], c_buf[24];
 
         printf("\nBUILD AND MEMORY (ours through the loader; maps = memlock of every map, in /proc fdinfo)\n");
-        printf("  classes, src/dst lengths: what the classifier compiled to; the program probes one hash\n"
-               "  entry per prefix length present, per field\n");
+        printf("  classes, src/dst: what the classifier compiled to: match classes, and the IPv4 address\n"
+               "  intervals of the source and destination fields (the program binary-searches them)\n");
         printf("%-9s %6s %9s %9s %9s %10s %9s %8s %8s\n", "change", "rules", "prefixes", "stage s", "commit s",
                "maps MiB", "RSS MiB", "classes", "src/dst");
         for (size_t i = 0; i < b->n_builds; i++) {

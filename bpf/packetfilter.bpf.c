@@ -8,8 +8,9 @@
  *   3. block rules: the longest block prefix holding the source address,
  *      from the DIR-24 table (IPv4 up to /24) or by probing pf_prefixes at
  *      the lengths present, longest first;
- *   4. classifier rules: one class per field, the AND of their bitmaps, the
- *      lowest set bit is the first matching rule;
+ *   4. classifier rules: one class per field (arrays for protocol, ports,
+ *      ICMP type and VLAN; a binary search over intervals for addresses),
+ *      the AND of their bitmaps; the lowest set bit is the first match;
  *   5. the earlier of the two in rule order decides; else the default action.
  * Nothing loops over rules: the cost depends on the fields and prefix
  * lengths in use, not on how many rules there are. See docs/dataplane.md.
@@ -64,6 +65,8 @@ ARRAY_MAP(pf_dport_class, __u32, PF_COPIES * 65536, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_icmp_class, __u32, PF_COPIES * 256, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_vlan_class, __u32, PF_COPIES * (PF_VLAN_UNTAGGED + 1), BPF_F_MMAPABLE);
 ARRAY_MAP(pf_bitmaps, struct pf_bitmap, PF_COPIES * PF_MAX_CLASSES, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_intervals_v4, struct pf_intervals_v4, PF_COPIES * 2, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_intervals_v6, struct pf_intervals_v6, PF_COPIES * 2, BPF_F_MMAPABLE);
 
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
@@ -127,30 +130,28 @@ static __always_inline void stat_inc(__u32 stat) {
                 *v += 1;
 }
 
-/* Index of the lowest set bit; x != 0. BPF has no instruction for it (and clang 14 cannot expand the builtin). */
+/* Index of the lowest set bit; x != 0. Branch-free (a popcount of the bits below it): BPF has
+ * no instruction for it, clang 14 cannot expand the builtin, and branches would multiply the
+ * paths the verifier walks. */
 static __always_inline __u32 ctz64(__u64 x) {
-        __u32 n = 0;
+        __u64 v = (x & (0 - x)) - 1;
 
-        if (!(x & 0xffffffffULL)) { n += 32; x >>= 32; }
-        if (!(x & 0xffffULL)) { n += 16; x >>= 16; }
-        if (!(x & 0xffULL)) { n += 8; x >>= 8; }
-        if (!(x & 0xfULL)) { n += 4; x >>= 4; }
-        if (!(x & 0x3ULL)) { n += 2; x >>= 2; }
-        if (!(x & 0x1ULL)) n += 1;
-        return n;
+        v = v - ((v >> 1) & 0x5555555555555555ULL);
+        v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+        v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+        return (__u32) ((v * 0x0101010101010101ULL) >> 56);
 }
 
 /*
- * Longest-prefix match in one table of pf_prefixes: probes the lengths present
- * (a list the daemon keeps per copy, table and family, longest first) and
- * stops at the first hit. Cost: one hash look-up per length tried. Returns the
- * value found, or -1.
+ * Longest-prefix match among the block prefixes in pf_prefixes: probes the lengths
+ * present (a list the daemon keeps per copy and family, longest first) and stops at
+ * the first hit. Cost: one hash look-up per length tried. Returns the slot, or -1.
  *
  * A global function: the verifier checks it once, not once per caller path.
  */
-__noinline __s64 prefix_lookup(__u32 copy, __u32 table, __u32 family, const struct pf_addr *addr,
+__noinline __s64 prefix_lookup(__u32 copy, __u32 family, const struct pf_addr *addr,
                                const struct pf_length_list *lengths) {
-        struct pf_prefix_key key = { .copy = copy, .table = table, .family = family };
+        struct pf_prefix_key key = { .copy = copy, .family = family };
         __u32 n;
 
         if (!addr || !lengths)
@@ -175,9 +176,74 @@ __noinline __s64 prefix_lookup(__u32 copy, __u32 table, __u32 family, const stru
         return -1;
 }
 
+/*
+ * Branch-free comparisons: BPF has no conditional move, and a branch per step of a
+ * binary search would make the verifier walk every path (2^14 of them).
+ */
+static __always_inline __u64 le32(__u32 x, __u32 y) {          /* 1 if x <= y */
+        __s64 d = (__s64) y - (__s64) x;
+
+        return (__u64) ((d >> 63) + 1);
+}
+
+static __always_inline __u64 lt64(__u64 x, __u64 y) {          /* 1 if x < y, unsigned */
+        return ((~x & y) | ((~x | y) & (x - y))) >> 63;
+}
+
+static __always_inline __u64 eq64(__u64 x, __u64 y) {
+        __u64 z = x ^ y;
+
+        return 1 ^ ((z | (0 - z)) >> 63);
+}
+
+/*
+ * The class of an address in one address field: the last interval starting at or
+ * below it. The arrays are padded to PF_INTERVALS_MAX with copies of the last
+ * interval, so the search is a fixed 14 halvings, always the same instructions.
+ */
+__noinline __s64 interval_lookup_v4(__u32 index, __u32 addr) {
+        const struct pf_intervals_v4 *t = bpf_map_lookup_elem(&pf_intervals_v4, &index);
+        __u32 base = 0;
+
+        if (!t)
+                return -1;
+#pragma unroll
+        for (__u32 half = PF_INTERVALS_MAX / 2; half > 0; half /= 2)
+                base += le32(t->start[(base + half) & (PF_INTERVALS_MAX - 1)], addr) * half;
+        return t->class[base & (PF_INTERVALS_MAX - 1)];
+}
+
+__noinline __s64 interval_lookup_v6(__u32 index, __u64 addr_hi, __u64 addr_lo) {
+        const struct pf_intervals_v6 *t = bpf_map_lookup_elem(&pf_intervals_v6, &index);
+        __u32 base = 0;
+
+        if (!t)
+                return -1;
+#pragma unroll
+        for (__u32 half = PF_INTERVALS_MAX / 2; half > 0; half /= 2) {
+                __u32 i = (base + half) & (PF_INTERVALS_MAX - 1);
+                __u64 s_hi = t->start_hi[i], s_lo = t->start_lo[i];
+                /* start <= addr  <=>  not (addr < start) */
+                __u64 below = lt64(addr_hi, s_hi) | (eq64(addr_hi, s_hi) & lt64(addr_lo, s_lo));
+
+                base += (1 - below) * half;
+        }
+        return t->class[base & (PF_INTERVALS_MAX - 1)];
+}
+
+static __always_inline __s64 address_class(__u32 copy, __u32 field, const struct packet *p, const struct pf_addr *a) {
+        __u32 index = copy * 2 + field;
+
+        if (p->family == PF_FAMILY_V4)
+                return interval_lookup_v4(index, bpf_ntohl(a->word[0]));
+        return interval_lookup_v6(index,
+                                  ((__u64) bpf_ntohl(a->word[0]) << 32) | bpf_ntohl(a->word[1]),
+                                  ((__u64) bpf_ntohl(a->word[2]) << 32) | bpf_ntohl(a->word[3]));
+}
+
 /* Block rules: the slot of the longest block prefix holding the source, or -1. */
 static __always_inline __s64 block_lookup(__u32 copy, const struct pf_gen *gen, const struct packet *p) {
-        const struct pf_length_list *lengths = &gen->lengths[PF_TABLE_BLOCK][p->family & 1];
+        const struct pf_length_list *lengths = &gen->block_lengths[p->family & 1];
         __s64 v;
 
         if (p->family == PF_FAMILY_V4) {
@@ -189,14 +255,26 @@ static __always_inline __s64 block_lookup(__u32 copy, const struct pf_gen *gen, 
                 if (!row)
                         return -1;
                 e = row->entry[i & (PF_TBL24_ROW - 1)];
-                if (e & PF_V4_LONGER) {
-                        v = prefix_lookup(copy, PF_TABLE_BLOCK, PF_FAMILY_V4, &p->src, lengths);
+                if (e & PF_V4_HAS_32) {
+                        /* The commonest longer prefix, a single address: one exact probe. */
+                        struct pf_prefix_key key = {
+                                .copy = copy, .family = PF_FAMILY_V4, .prefixlen = 32,
+                        };
+                        __u32 *hit;
+
+                        key.addr32[0] = p->src.word[0];
+                        hit = bpf_map_lookup_elem(&pf_prefixes, &key);
+                        if (hit)
+                                return *hit;
+                }
+                if (e & PF_V4_HAS_MID) {
+                        v = prefix_lookup(copy, PF_FAMILY_V4, &p->src, lengths);
                         if (v >= 0)
                                 return v;
                 }
                 return (e & PF_V4_SLOT_MASK) ? (__s64) (e & PF_V4_SLOT_MASK) - 1 : -1;
         }
-        return prefix_lookup(copy, PF_TABLE_BLOCK, PF_FAMILY_V6, &p->src, lengths);
+        return prefix_lookup(copy, PF_FAMILY_V6, &p->src, lengths);
 }
 
 static __always_inline __u32 class_from_array(void *map, __u32 copy, __u32 entries, __u32 value) {
@@ -232,14 +310,12 @@ static __always_inline void classify_fields(__u32 copy, const struct pf_gen *gen
                 class[f] = (mask & (1U << f)) ? gen->absent_class[f] : PF_CLASS_ANY;
 
         if (mask & (1U << PF_FIELD_SOURCE)) {
-                v = prefix_lookup(copy, PF_TABLE_CLS_SOURCE, p->family, &p->src,
-                                  &gen->lengths[PF_TABLE_CLS_SOURCE][p->family & 1]);
+                v = address_class(copy, 0, p, &p->src);
                 if (v >= 0)
                         class[PF_FIELD_SOURCE] = v;
         }
         if (mask & (1U << PF_FIELD_DESTINATION)) {
-                v = prefix_lookup(copy, PF_TABLE_CLS_DESTINATION, p->family, &p->dst,
-                                  &gen->lengths[PF_TABLE_CLS_DESTINATION][p->family & 1]);
+                v = address_class(copy, 1, p, &p->dst);
                 if (v >= 0)
                         class[PF_FIELD_DESTINATION] = v;
         }

@@ -21,19 +21,20 @@
  * another layout loads fresh maps, fills them and swaps its program into the
  * pinned links, never reusing maps it cannot read.
  */
-#define PF_ABI_VERSION          "3"
+#define PF_ABI_VERSION          "4"
 
 /* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
 #define PF_COPIES               2u
 #define PF_MAX_RULES            4096u                   /* rules; also counter slots and ranks */
 #define PF_BITMAP_WORDS         (PF_MAX_RULES / 64u)    /* one bit per rank */
-#define PF_MAX_CLASSES          8192u                   /* distinct match bitmaps per copy */
+#define PF_MAX_CLASSES          16384u                  /* distinct match bitmaps per copy */
 #define PF_MAX_BLOCKS           (1u << 20)              /* block rules (source alone): 1M prefixes */
 /* Slots: twice the rules, because a removed rule's slot is reused only once no copy of the
  * tables refers to it, so replacing every rule in one change needs a second set of slots. */
 #define PF_RULE_SLOTS           (2u * PF_MAX_RULES)
 #define PF_BLOCK_SLOTS          (2u * PF_MAX_BLOCKS)
-#define PF_MAX_PREFIX_ENTRIES   (1u << 22)              /* pf_prefixes entries, both copies */
+#define PF_MAX_PREFIX_ENTRIES   (2u * PF_MAX_BLOCKS)    /* pf_prefixes entries, both copies */
+#define PF_INTERVALS_MAX        16384u                  /* address intervals per field and family (>= 2 * PF_MAX_RULES + 1) */
 #define PF_MAX_EXT_HEADERS      8u                      /* IPv6 extension headers walked */
 #define PF_MAX_INTERFACES       256u                    /* interfaces named by rules */
 #define PF_V4_TBL24_ENTRIES     (1u << 24)              /* one per /24, per copy */
@@ -58,22 +59,14 @@ enum pf_stat {
 
 /* The classifier's match fields: one class table each. */
 enum pf_field {
-        PF_FIELD_SOURCE = 0,            /* pf_prefixes table PF_TABLE_CLS_SOURCE */
-        PF_FIELD_DESTINATION,           /* pf_prefixes table PF_TABLE_CLS_DESTINATION */
+        PF_FIELD_SOURCE = 0,            /* pf_intervals_v4 / pf_intervals_v6 */
+        PF_FIELD_DESTINATION,           /* likewise */
         PF_FIELD_PROTOCOL,              /* pf_proto_class */
         PF_FIELD_SOURCE_PORT,           /* pf_sport_class */
         PF_FIELD_PORT,                  /* pf_dport_class (tcp/udp/sctp) or pf_icmp_class (icmp/icmpv6) */
         PF_FIELD_VLAN,                  /* pf_vlan_class */
         PF_FIELD_INTERFACE,             /* pf_iface_class */
         _PF_FIELD_MAX,
-};
-
-/* The prefix tables that live in the hash map pf_prefixes. */
-enum pf_prefix_table {
-        PF_TABLE_BLOCK = 0,             /* source-only rules: IPv4 /25-/32 and all IPv6; value = slot */
-        PF_TABLE_CLS_SOURCE,            /* classifier source prefixes; value = class */
-        PF_TABLE_CLS_DESTINATION,       /* classifier destination prefixes; value = class */
-        _PF_TABLE_MAX,
 };
 
 enum pf_family_index {
@@ -108,22 +101,44 @@ struct pf_gen {
         __u32 field_mask;               /* host order; bit (1 << enum pf_field): some rule matches on it */
         __u32 absent_class[_PF_FIELD_MAX]; /* host order; class of "field absent or unmatched" */
         __u32 pad1;
-        /* The prefix lengths that have entries in pf_prefixes, per table and family. */
-        struct pf_length_list lengths[_PF_TABLE_MAX][_PF_FAMILY_MAX];
+        /* The block prefix lengths that have entries in pf_prefixes, per family
+         * (IPv4: only /25../31; a /32 is probed directly when PF_V4_HAS_32 says so). */
+        struct pf_length_list block_lengths[_PF_FAMILY_MAX];
 };
 
-/* Map pf_prefixes: HASH, longest-prefix match by probing the present lengths, longest first. */
+/* Map pf_prefixes: HASH of block prefixes (IPv4 longer than /24, all IPv6): longest-prefix
+ * match by probing the present lengths, longest first. Value: __u32 block slot (host order). */
 struct pf_prefix_key {
         __u8  copy;                     /* 0 or 1 */
-        __u8  table;                    /* enum pf_prefix_table */
         __u8  family;                   /* enum pf_family_index */
         __u8  prefixlen;                /* 0..32 or 0..128 */
+        __u8  pad;
         union {
                 __u8  addr[16];         /* network order, bits past prefixlen zero; IPv4 in the first 4 */
                 __u32 addr32[4];
         };
 };
-/* value: __u32, host order: the rule slot (PF_TABLE_BLOCK) or the class (classifier tables) */
+
+/*
+ * Maps pf_intervals_v4, pf_intervals_v6: ARRAY[PF_COPIES * 2], mmapable, indexed
+ * copy * 2 + (0 source, 1 destination): the classifier's address fields as sorted
+ * elementary intervals; the class of an address is that of the last interval
+ * starting at or below it (a binary search: ~14 steps whatever the prefixes).
+ */
+struct pf_intervals_v4 {
+        __u32 count;                    /* host order, 1..PF_INTERVALS_MAX; start[0] = 0 */
+        __u32 pad;
+        __u32 start[PF_INTERVALS_MAX];  /* host order, ascending */
+        __u32 class[PF_INTERVALS_MAX];  /* host order */
+};
+
+struct pf_intervals_v6 {
+        __u32 count;                    /* host order, 1..PF_INTERVALS_MAX */
+        __u32 pad;
+        __u64 start_hi[PF_INTERVALS_MAX]; /* host order: the address's first 64 bits */
+        __u64 start_lo[PF_INTERVALS_MAX]; /* host order: its last 64 bits */
+        __u32 class[PF_INTERVALS_MAX];  /* host order */
+};
 
 /*
  * Map pf_v4_block: ARRAY[PF_COPIES * PF_V4_TBL24_ENTRIES / PF_TBL24_ROW] of struct pf_tbl24_row,
@@ -135,8 +150,10 @@ struct pf_prefix_key {
 struct pf_tbl24_row {
         __u32 entry[PF_TBL24_ROW];      /* host order */
 };
-#define PF_V4_SLOT_MASK         0x7fffffffu     /* block slot + 1 of the longest prefix <= /24; 0 = none */
-#define PF_V4_LONGER            0x80000000u     /* some /25../32 lies in this /24: probe pf_prefixes too */
+#define PF_V4_SLOT_MASK         0x3fffffffu     /* block slot + 1 of the longest prefix <= /24; 0 = none */
+#define PF_V4_HAS_32            0x80000000u     /* some /32 lies in this /24: probe pf_prefixes at /32 */
+#define PF_V4_HAS_MID           0x40000000u     /* some /25../31 lies in this /24: probe those lengths */
+#define PF_V4_FLAGS             (PF_V4_HAS_32 | PF_V4_HAS_MID)
 
 /*
  * Maps pf_rule_info: ARRAY[PF_RULE_SLOTS] (classifier rules, by slot) and

@@ -30,8 +30,8 @@ extern const char *arg_host;
 /* Options that only some commands take (each command's table entry says which). */
 extern const char *arg_mode;
 extern uint64_t arg_timeout_sec;
-extern const char *arg_group;
-extern bool arg_words;
+extern const char *arg_group;     /* list --group: ListRulesInGroup */
+extern bool arg_words;            /* list --words: rules as the words of add */
 
 /* "packetfilterctl: <message>" on stderr, %m being strerror(error); returns error (negative). */
 int cli_error_errno(int error, const char *format, ...) _printf_(2, 3);

@@ -160,12 +160,8 @@ static int parse_rule_id(const char *text, uint32_t *ret_id) {
         return 0;
 }
 
-/* Calls a method whose arguments are already appended to m; the reply goes to *ret_reply if asked for. */
-static int call_message(sd_bus *bus, sd_bus_message *m, sd_bus_error *error, sd_bus_message **ret_reply) {
-        /* 0: the bus's own method call timeout, which bus_connect() sets for interactive use. */
-        return sd_bus_call(bus, m, 0, error, ret_reply);
-}
-
+/* A call to fill in, for arguments bus_call()'s format string cannot express (a{sv} from fields).
+ * Send it with sd_bus_call(bus, m, 0, ...): 0 is the bus's own timeout, which bus_connect() sets. */
 static int new_method_call(sd_bus *bus, const char *method, sd_bus_message **ret) {
         int r = sd_bus_message_new_method_call(bus, ret, PF_BUS_NAME, PF_OBJECT_PATH, PF_INTERFACE, method);
         if (r < 0)
@@ -199,7 +195,7 @@ int verb_add(int argc, char *argv[]) {
         if (r < 0)
                 return cli_error_errno(r, "Failed to append the rule: %m");
 
-        r = call_message(bus, m, &error, &reply);
+        r = sd_bus_call(bus, m, 0, &error, &reply);
         if (r < 0)
                 return cli_error_errno(r, "Failed to add the rule: %s", bus_error_message(&error, r));
 
@@ -242,7 +238,7 @@ int verb_remove(int argc, char *argv[]) {
         if (r < 0)
                 return cli_error_errno(r, "Failed to append the rule ids: %m");
 
-        r = call_message(bus, m, &error, NULL);
+        r = sd_bus_call(bus, m, 0, &error, NULL);
         if (r < 0)
                 return cli_error_errno(r, "Failed to remove %s: %s", n == 1 ? "the rule" : "the rules",
                                        bus_error_message(&error, r));
@@ -293,13 +289,19 @@ static int rules_file_read(FILE *input, const char *name, RulesFile *ret) {
                 _cleanup_(strv_freep) char **words = NULL;
                 WordsError e;
 
+                ssize_t length;
+
                 errno = 0;
-                if (getline(&line, &size, input) < 0) {
+                length = getline(&line, &size, input);
+                if (length < 0) {
                         if (ferror(input))
                                 return cli_error_errno(negative_errno(), "Failed to read %s: %m", name);
                         break;
                 }
                 number++;
+                /* Text only: a NUL would silently cut the line short. */
+                if (strlen(line) != (size_t) length)
+                        return cli_usage_error("%s:%u: The line contains a NUL byte.", name, number);
 
                 r = words_split_line(line, &words, &e);
                 if (r == -EINVAL)
@@ -408,7 +410,7 @@ int verb_replace(int argc, char *argv[]) {
         if (r < 0)
                 return cli_error_errno(r, "Failed to append the rules: %m");
 
-        r = call_message(bus, m, &error, &reply);
+        r = sd_bus_call(bus, m, 0, &error, &reply);
         if (r < 0) {
                 print_replace_error(group, name, &file, &error, r);
                 return r;
@@ -426,22 +428,21 @@ static const char *format_expiry(char *buf, size_t size, uint64_t expires_usec, 
         return format_timespan_sec(buf, size, (expires_usec - now_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
 }
 
-/* The words of a rule as one line (quoted for the shell), or NULL with *e filled. */
-static char *rule_to_line(const RuleFields *rule, uint64_t now_usec, RuleWordsFlags flags, WordsError *e, int *ret_r) {
+/* The words of a rule as one line, quoted for the shell. -EOPNOTSUPP or -EBADMSG with *e filled, -ENOMEM. */
+static int rule_to_line(const RuleFields *rule, uint64_t now_usec, RuleWordsFlags flags, char **ret_line,
+                        WordsError *e) {
         _cleanup_(strv_freep) char **words = NULL;
         char *line;
         int r;
 
         r = rule_fields_to_words(rule, now_usec, flags, &words, e);
-        if (r >= 0) {
-                line = words_to_line(words);
-                if (line)
-                        return line;
-                r = -ENOMEM;
-                (void) snprintf(e->message, sizeof(e->message), "Out of memory.");
-        }
-        *ret_r = r;
-        return NULL;
+        if (r < 0)
+                return r;
+        line = words_to_line(words);
+        if (!line)
+                return -ENOMEM;
+        *ret_line = line;
+        return 0;
 }
 
 static uint32_t rule_get_uint32(const RuleFields *rule, const char *key) {
@@ -465,7 +466,7 @@ static int rule_table_add(Table *t, const RuleFields *rule, uint64_t now_usec) {
         const RuleField *f;
         _cleanup_free_ char *match = NULL;
         WordsError e;
-        int r = 0;
+        int r;
 
         (void) snprintf(id, sizeof(id), "%" PRIu32, rule_get_uint32(rule, "id"));
         f = rule_fields_find(rule, "priority");
@@ -474,8 +475,8 @@ static int rule_table_add(Table *t, const RuleFields *rule, uint64_t now_usec) {
         (void) snprintf(packets, sizeof(packets), "%" PRIu64, rule_get_uint64(rule, "packets"));
         (void) format_bytes(bytes, sizeof(bytes), rule_get_uint64(rule, "bytes"));
 
-        match = rule_to_line(rule, now_usec, RULE_WORDS_MATCH_ONLY | RULE_WORDS_SHOW_UNKNOWN, &e, &r);
-        if (!match && r == -ENOMEM)
+        r = rule_to_line(rule, now_usec, RULE_WORDS_MATCH_ONLY | RULE_WORDS_SHOW_UNKNOWN, &match, &e);
+        if (r == -ENOMEM)
                 return r;
 
         const char *cells[] = {
@@ -512,12 +513,12 @@ static int print_rules_as_words(const RuleFields *rules, size_t n, uint64_t now_
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *line = NULL;
                 WordsError e;
-                int r = 0;
+                int r;
 
-                line = rule_to_line(&rules[i], now_usec, 0, &e, &r);
-                if (!line) {
-                        if (r == -ENOMEM)
-                                return cli_oom();
+                r = rule_to_line(&rules[i], now_usec, 0, &line, &e);
+                if (r == -ENOMEM)
+                        return cli_oom();
+                if (r < 0) {
                         /* Go on with the others; the exit status tells a script something is missing. */
                         ret = cli_error_errno(r, "Rule %" PRIu32 " left out: %s",
                                               rule_get_uint32(&rules[i], "id"), e.message);
@@ -709,13 +710,12 @@ int verb_show(int argc, char *argv[]) {
                         (void) show_field(&rule.fields[i], now);
         }
 
-        /* The same rule as add takes it. */
-        r = 0;
-        line = rule_to_line(&rule, now, 0, &e, &r);
-        if (line)
-                printf("words: %s\n", line);
-        else if (r == -ENOMEM)
+        /* The same rule as add takes it (unless a newer daemon's key has no word yet). */
+        r = rule_to_line(&rule, now, 0, &line, &e);
+        if (r == -ENOMEM)
                 return cli_oom();
+        if (r >= 0)
+                printf("words: %s\n", line);
 
         if (fflush(stdout) != 0)
                 return cli_error_errno(negative_errno(), "Failed to write output: %m");

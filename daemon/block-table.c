@@ -132,7 +132,7 @@ static void tbl24_fill(BlockTable *t, uint32_t first, uint32_t n, uint8_t from, 
         for (uint32_t i = first; i < first + n; i++) {
                 if (t->depth[i] > from)
                         continue;       /* a longer prefix owns this /24 */
-                t->tbl24[i] = (t->tbl24[i] & PF_V4_LONGER) | value;
+                t->tbl24[i] = (t->tbl24[i] & PF_V4_FLAGS) | value;
                 t->depth[i] = depth;
         }
         mark_dirty(t, first, n);
@@ -161,11 +161,11 @@ static int ops_push(BlockTable *t, const struct prefix *p, bool remove, uint32_t
         return 0;
 }
 
-/* Is any IPv4 prefix longer than /24 left inside this /24? */
-static bool v4_has_longer(const BlockTable *t, uint32_t index24) {
+/* Is any IPv4 prefix of a length in [from, to] left inside this /24? */
+static bool v4_has_longer(const BlockTable *t, uint32_t index24, unsigned from, unsigned to) {
         uint8_t addr[16] = { index24 >> 16, index24 >> 8, index24 };
 
-        for (unsigned len = 25; len <= 32; len++) {
+        for (unsigned len = from; len <= to; len++) {
                 uint32_t n = 1u << (len - 24), step = 256 / n;
 
                 if (t->count[PF_FAMILY_V4][len] == 0)
@@ -231,7 +231,7 @@ int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
         else if (p->family == AF_INET) {
                 uint32_t i = v4_index(p->addr);
 
-                t->tbl24[i] |= PF_V4_LONGER;
+                t->tbl24[i] |= p->prefixlen == 32 ? PF_V4_HAS_32 : PF_V4_HAS_MID;
                 mark_dirty(t, i, 1);
         }
         return 0;
@@ -278,9 +278,10 @@ int block_table_delete(BlockTable *t, const struct prefix *p) {
                 t->count[family_index(p->family)][p->prefixlen]--;
                 if (p->family == AF_INET) {
                         uint32_t i = v4_index(p->addr);
+                        bool is_32 = p->prefixlen == 32;
 
-                        if (!v4_has_longer(t, i)) {
-                                t->tbl24[i] &= ~PF_V4_LONGER;
+                        if (!v4_has_longer(t, i, is_32 ? 32 : 25, is_32 ? 32 : 31)) {
+                                t->tbl24[i] &= ~(is_32 ? PF_V4_HAS_32 : PF_V4_HAS_MID);
                                 mark_dirty(t, i, 1);
                         }
                 }
@@ -353,9 +354,13 @@ void block_table_ops_done(BlockTable *t, unsigned copy) {
 void block_table_lengths(const BlockTable *t, struct pf_length_list ret[_PF_FAMILY_MAX]) {
         for (unsigned f = 0; f < _PF_FAMILY_MAX; f++) {
                 ret[f] = (struct pf_length_list) {};
-                for (int len = 128; len >= 0; len--)
+                for (int len = 128; len >= 0; len--) {
+                        /* IPv4 /32s are probed directly (PF_V4_HAS_32), not by length. */
+                        if (f == PF_FAMILY_V4 && len == 32)
+                                continue;
                         if (t->count[f][len] > 0)
                                 ret[f].len[ret[f].count++] = (uint8_t) len;
+                }
         }
 }
 

@@ -2,9 +2,9 @@
 /*
  * The block rules' prefixes as the XDP program wants them, kept in user
  * space: a DIR-24 table for IPv4 prefixes up to /24 (the longest prefix
- * holding each /24, computed on every change) and exact entries for longer
- * IPv4 prefixes and all IPv6 ones, probed by the program at the lengths
- * present. Records what changed since each of the two kernel copies was
+ * holding each /24, computed on every change; flags say whether /32s or
+ * /25-/31s lie inside) and exact entries for longer IPv4 prefixes and all
+ * IPv6 ones, probed by the program at the lengths present. Records what changed since each of the two kernel copies was
  * last written, so that a commit writes only that.
  */
 #pragma once
@@ -22,7 +22,7 @@ typedef struct BlockTable BlockTable;
 #define BLOCK_CHUNK_SHIFT 12u                   /* tbl24 entries per dirty mark: 4096 */
 #define BLOCK_CHUNKS (PF_V4_TBL24_ENTRIES >> BLOCK_CHUNK_SHIFT)
 
-/* One change to the exact entries (pf_prefixes, table PF_TABLE_BLOCK). */
+/* One change to the exact entries (pf_prefixes). */
 struct block_op {
         uint8_t family;                         /* enum pf_family_index */
         uint8_t prefixlen;

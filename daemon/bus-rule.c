@@ -99,7 +99,8 @@ static int rule_apply_key(Rule *r, const struct rule_key *k, const void *value, 
         return -EINVAL;
 }
 
-int bus_message_read_rule(sd_bus_message *m, int index, Rule **ret, uint32_t *ret_timeout_sec, sd_bus_error *error) {
+int bus_message_read_rule(sd_bus_message *m, int index, const char *default_group, Rule **ret,
+                          uint32_t *ret_timeout_sec, sd_bus_error *error) {
         _cleanup_(rule_freep) Rule *r = NULL;
         struct rule_error e = {};
         unsigned seen = 0;
@@ -182,6 +183,11 @@ int bus_message_read_rule(sd_bus_message *m, int index, Rule **ret, uint32_t *re
         if (q < 0)
                 return q;
 
+        if (!(seen & rule_key_find("group")->bit) && default_group) {
+                q = rule_set_group(r, default_group, &e);
+                if (q < 0)
+                        return set_error(error, index, PF_ERROR_INVALID_RULE, "group", e.reason);
+        }
         if (!(seen & rule_key_find("action")->bit))
                 return set_error(error, index, PF_ERROR_INVALID_RULE, "action", "the key is required (drop or pass)");
         q = rule_validate(r, &e);
@@ -200,7 +206,8 @@ void rules_free_many(Rule **rules, size_t n) {
         free(rules);
 }
 
-int bus_message_read_rules(sd_bus_message *m, Rule ***ret, size_t *ret_n, sd_bus_error *error) {
+int bus_message_read_rules(sd_bus_message *m, const char *default_group, Rule ***ret, size_t *ret_n,
+                           sd_bus_error *error) {
         Rule **rules = NULL;
         size_t n = 0, allocated = 0;
         int r;
@@ -222,7 +229,7 @@ int bus_message_read_rules(sd_bus_message *m, Rule ***ret, size_t *ret_n, sd_bus
                                               "Too many rules in one call (at most %u).", BUS_RULES_MAX);
                         goto fail;
                 }
-                r = bus_message_read_rule(m, (int) n, &rule, &timeout, error);
+                r = bus_message_read_rule(m, (int) n, default_group, &rule, &timeout, error);
                 if (r < 0)
                         goto fail;
                 rule->expires_usec = timeout ? now_realtime_usec() + (uint64_t) timeout * 1000000ULL : 0;

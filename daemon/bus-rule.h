@@ -15,9 +15,12 @@
  * key and the reason, prefixed with "rule N: " when index >= 0.
  * *ret_timeout_sec gets the "timeout" key (0 when absent).
  */
-int bus_message_read_rule(sd_bus_message *m, int index, Rule **ret, uint32_t *ret_timeout_sec, sd_bus_error *error);
-/* Reads aa{sv}: all rules or an error naming the first bad one. */
-int bus_message_read_rules(sd_bus_message *m, Rule ***ret, size_t *ret_n, sd_bus_error *error);
+int bus_message_read_rule(sd_bus_message *m, int index, const char *default_group, Rule **ret,
+                          uint32_t *ret_timeout_sec, sd_bus_error *error);
+/* Reads aa{sv}: all rules or an error naming the first bad one. A rule without a "group" key
+ * gets default_group (NULL: "default"). */
+int bus_message_read_rules(sd_bus_message *m, const char *default_group, Rule ***ret, size_t *ret_n,
+                           sd_bus_error *error);
 void rules_free_many(Rule **rules, size_t n);
 
 int bus_message_append_rule(sd_bus_message *m, Manager *manager, const Rule *rule);

@@ -183,7 +183,7 @@ static int method_add_rule(sd_bus_message *msg, void *userdata, sd_bus_error *er
         uint32_t timeout, id;
         int r;
 
-        r = bus_message_read_rule(msg, -1, &rule, &timeout, error);
+        r = bus_message_read_rule(msg, -1, NULL, &rule, &timeout, error);
         if (r < 0)
                 return r;
         rule->expires_usec = timeout ? now_realtime_usec() + (uint64_t) timeout * 1000000ULL : 0;
@@ -222,19 +222,11 @@ static void rule_list_done(struct rule_list *l) {
         *l = (struct rule_list) {};
 }
 
-/* Rules without a group join the one replaced; naming another group is a mistake. */
-static int rules_join_group(struct rule_list *l, const char *group, sd_bus_error *error) {
+/* Rules without a group key joined the one replaced when read; naming another group is a mistake. */
+static int rules_check_group(struct rule_list *l, const char *group, sd_bus_error *error) {
         for (size_t i = 0; i < l->n; i++) {
                 Rule *rule = l->rules[i];
 
-                if (streq(rule->group, RULE_GROUP_DEFAULT) && !streq(group, RULE_GROUP_DEFAULT)) {
-                        char *g = strdup(group);
-
-                        if (!g)
-                                return -ENOMEM;
-                        free(rule->group);
-                        rule->group = g;
-                }
                 if (!streq(rule->group, group))
                         return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE,
                                                  "rule %zu: Invalid group: '%s' is not the group replaced, '%s'.",
@@ -250,11 +242,11 @@ static int method_add_or_replace(sd_bus_message *msg, Manager *m, const char *re
         size_t n;
         int r;
 
-        r = bus_message_read_rules(msg, &list.rules, &list.n, error);
+        r = bus_message_read_rules(msg, replace_group, &list.rules, &list.n, error);
         if (r < 0)
                 return r;
         if (replace_group) {
-                r = rules_join_group(&list, replace_group, error);
+                r = rules_check_group(&list, replace_group, error);
                 if (r < 0)
                         return r;
         }
@@ -694,19 +686,23 @@ static void bus_on_changes(Manager *m, const struct manager_changes *c) {
                 log_warning_errno(r, "Failed to emit rule signals: %m");
 }
 
+/* One PropertiesChanged per committed change, always with Generation. */
 static void bus_on_manager_change(Manager *m, unsigned changes) {
-        int r = 0;
+        const char *names[5];
+        size_t n = 0;
+        int r;
 
         if (!m->bus)
                 return;
         if (changes & MANAGER_CHANGED_RULES)
-                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE,
-                                                   "RuleCount", "Generation", NULL);
-        if (r >= 0 && (changes & MANAGER_CHANGED_DEFAULT_ACTION))
-                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE,
-                                                   "DefaultAction", "Generation", NULL);
-        if (r >= 0 && (changes & MANAGER_CHANGED_INTERFACES))
-                r = sd_bus_emit_properties_changed(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, "Interfaces", NULL);
+                names[n++] = "RuleCount";
+        if (changes & MANAGER_CHANGED_DEFAULT_ACTION)
+                names[n++] = "DefaultAction";
+        if (changes & MANAGER_CHANGED_INTERFACES)
+                names[n++] = "Interfaces";
+        names[n++] = "Generation";
+        names[n] = NULL;
+        r = sd_bus_emit_properties_changed_strv(m->bus, PF_BUS_PATH, PF_BUS_INTERFACE, (char **) names);
         if (r < 0)
                 log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
 }

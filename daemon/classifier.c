@@ -252,70 +252,122 @@ static const struct prefix *rule_prefix(const Rule *r, enum pf_field f) {
         return (r->match & RULE_MATCH_DESTINATION) ? &r->destination : NULL;
 }
 
-static void lengths_add(struct pf_length_list *l, uint8_t len) {
-        size_t i;
+typedef unsigned __int128 u128;
 
-        for (i = 0; i < l->count; i++) {
-                if (l->len[i] == len)
-                        return;
-                if (l->len[i] < len)
-                        break;
-        }
-        /* Keep the list descending: the program probes the longest first. */
-        memmove(l->len + i + 1, l->len + i, l->count - i);
-        l->len[i] = len;
-        l->count++;
+struct addr_event {
+        u128 at;                        /* where the change happens */
+        uint32_t rank;
+        bool set;
+};
+
+static int addr_event_compare(const void *a, const void *b) {
+        const struct addr_event *x = a, *y = b;
+
+        return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static u128 prefix_first(const struct prefix *p) {
+        size_t n = p->family == AF_INET ? 4 : 16;
+        u128 v = 0;
+
+        for (size_t i = 0; i < n; i++)
+                v = (v << 8) | p->addr[i];
+        return v;
 }
 
 /*
- * Addresses: the program finds the longest rule prefix P holding the address.
- * The rules matching that address are exactly those whose prefix holds P
- * (prefixes holding one address nest), plus the wildcard set.
+ * Addresses: the rule prefixes cut the address space of a family into elementary
+ * intervals; each interval's class is the wildcard set plus the rules whose prefix
+ * holds it. A sweep over the prefix ends, as for ports; adjacent intervals of one
+ * class are merged. The program finds an address's interval by binary search.
  */
-static int build_prefixes(struct builder *b, enum pf_field f, uint8_t table) {
-        Classifier *c = b->c;
-        words_t wc, w;
+static int build_intervals(struct builder *b, enum pf_field f, int family, uint32_t *ret_count,
+                           u128 *starts, uint32_t *classes) {
+        _cleanup_free_ struct addr_event *events = NULL;
+        unsigned bits = family == AF_INET ? 32 : 128;
+        size_t n = 0, count = 0;
+        words_t w;
+        int r;
 
-        wildcard_words(b, f, wc);
+        events = calloc(2 * b->n_rules + 1, sizeof(struct addr_event));
+        if (!events)
+                return -ENOMEM;
         for (size_t i = 0; i < b->n_rules; i++) {
                 const struct prefix *p = rule_prefix(b->rules[i], f);
-                struct classifier_prefix *cp;
-                bool seen = false;
-                int r;
+                u128 first, size;
 
-                if (!p)
+                if (!p || p->family != family)
                         continue;
-                for (size_t k = 0; k < c->n_prefixes && !seen; k++) {
-                        const struct classifier_prefix *q = &c->prefixes[k];
+                first = prefix_first(p);
+                size = p->prefixlen == 0 ? 0 : (u128) 1 << (bits - p->prefixlen);
+                events[n++] = (struct addr_event) { .at = first, .rank = i, .set = true };
+                /* No end event when the prefix runs to the top of the space. */
+                if (p->prefixlen > 0 && (bits == 128 ? first + size != 0 : first + size < ((u128) 1 << 32)))
+                        events[n++] = (struct addr_event) { .at = first + size, .rank = i, .set = false };
+        }
+        qsort(events, n, sizeof(struct addr_event), addr_event_compare);
 
-                        seen = q->table == table && q->prefixlen == p->prefixlen &&
-                               q->family == (p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6) &&
-                               memcmp(q->addr, p->addr, 16) == 0;
-                }
-                if (seen)
-                        continue;
+        wildcard_words(b, f, w);
+        for (size_t e = 0;;) {
+                u128 at = count == 0 ? 0 : events[e].at;
+                uint32_t class;
 
-                memcpy(w, wc, sizeof(words_t));
-                for (size_t j = 0; j < b->n_rules; j++) {
-                        const struct prefix *q = rule_prefix(b->rules[j], f);
-
-                        if (q && q->family == p->family && q->prefixlen <= p->prefixlen &&
-                            prefix_contains(q, p->family, p->addr))
-                                words_set(w, j);
-                }
-
-                cp = &c->prefixes[c->n_prefixes];
-                *cp = (struct classifier_prefix) {
-                        .table = table,
-                        .family = p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6,
-                        .prefixlen = p->prefixlen,
-                };
-                memcpy(cp->addr, p->addr, 16);
-                r = intern(b, w, &cp->class);
+                /* Apply every change at this point, then record the interval starting here. */
+                for (; e < n && events[e].at == at; e++)
+                        if (events[e].set)
+                                words_set(w, events[e].rank);
+                        else
+                                words_clear(w, events[e].rank);
+                r = intern(b, w, &class);
                 if (r < 0)
                         return r;
-                lengths_add(&c->lengths[table][cp->family], p->prefixlen);
-                c->n_prefixes++;
+                if (count == 0 || classes[count - 1] != class) {
+                        if (count >= PF_INTERVALS_MAX)
+                                return -E2BIG;
+                        starts[count] = at;
+                        classes[count] = class;
+                        count++;
+                }
+                if (e >= n)
+                        break;
+        }
+        *ret_count = (uint32_t) count;
+        return 0;
+}
+
+static int build_address_field(struct builder *b, enum pf_field f) {
+        Classifier *c = b->c;
+        unsigned idx = f == PF_FIELD_SOURCE ? 0 : 1;
+        _cleanup_free_ u128 *starts = NULL;
+        uint32_t count;
+        int r;
+
+        starts = calloc(PF_INTERVALS_MAX, sizeof(u128));
+        if (!starts)
+                return -ENOMEM;
+
+        r = build_intervals(b, f, AF_INET, &count, starts, c->v4[idx].class);
+        if (r < 0)
+                return r;
+        c->v4[idx].count = count;
+        /* Pad with copies of the last interval: the program searches a fixed power of two. */
+        for (uint32_t i = 0; i < PF_INTERVALS_MAX; i++) {
+                if (i >= count)
+                        c->v4[idx].class[i] = c->v4[idx].class[count - 1];
+                c->v4[idx].start[i] = i < count ? (uint32_t) starts[i] : UINT32_MAX;
+        }
+
+        r = build_intervals(b, f, AF_INET6, &count, starts, c->v6[idx].class);
+        if (r < 0)
+                return r;
+        c->v6[idx].count = count;
+        for (uint32_t i = 0; i < PF_INTERVALS_MAX; i++) {
+                u128 v = i < count ? starts[i] : ~(u128) 0;
+
+                if (i >= count)
+                        c->v6[idx].class[i] = c->v6[idx].class[count - 1];
+                c->v6[idx].start_hi[i] = (uint64_t) (v >> 64);
+                c->v6[idx].start_lo[i] = (uint64_t) v;
         }
         return 0;
 }
@@ -336,9 +388,8 @@ int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_
         if (!c || !b)
                 return -ENOMEM;
         c->bitmaps = calloc(PF_MAX_CLASSES, sizeof(struct pf_bitmap));
-        c->prefixes = calloc(2 * n_rules + 1, sizeof(struct classifier_prefix));
         c->interfaces = calloc(n_rules + 1, sizeof(struct classifier_interface));
-        if (!c->bitmaps || !c->prefixes || !c->interfaces)
+        if (!c->bitmaps || !c->interfaces)
                 return -ENOMEM;
         b->c = c;
         b->rules = rules;
@@ -380,9 +431,9 @@ int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_
         if (r >= 0)
                 r = build_interfaces(b, ifindex_of);
         if (r >= 0)
-                r = build_prefixes(b, PF_FIELD_SOURCE, PF_TABLE_CLS_SOURCE);
+                r = build_address_field(b, PF_FIELD_SOURCE);
         if (r >= 0)
-                r = build_prefixes(b, PF_FIELD_DESTINATION, PF_TABLE_CLS_DESTINATION);
+                r = build_address_field(b, PF_FIELD_DESTINATION);
         if (r < 0)
                 return r;
         /* Untagged frames: only rules that do not name a VLAN. */
@@ -396,7 +447,6 @@ Classifier *classifier_free(Classifier *c) {
         if (!c)
                 return NULL;
         free(c->bitmaps);
-        free(c->prefixes);
         free(c->interfaces);
         free(c);
         return NULL;

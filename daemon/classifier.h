@@ -14,14 +14,6 @@
 #include "packetfilter.h"
 #include "rule.h"
 
-struct classifier_prefix {
-        uint8_t table;                  /* PF_TABLE_CLS_SOURCE or PF_TABLE_CLS_DESTINATION */
-        uint8_t family;                 /* enum pf_family_index */
-        uint8_t prefixlen;
-        uint8_t addr[16];               /* network order, host bits zero */
-        uint32_t class;
-};
-
 struct classifier_interface {
         uint32_t ifindex;
         uint32_t class;
@@ -38,9 +30,8 @@ typedef struct Classifier {
         uint32_t vlan[PF_VLAN_UNTAGGED + 1];
         struct classifier_interface *interfaces;
         size_t n_interfaces;
-        struct classifier_prefix *prefixes;
-        size_t n_prefixes;
-        struct pf_length_list lengths[_PF_TABLE_MAX][_PF_FAMILY_MAX];   /* classifier tables only */
+        struct pf_intervals_v4 v4[2];                   /* [0] source, [1] destination */
+        struct pf_intervals_v6 v6[2];
         struct pf_bitmap *bitmaps;                      /* [n_classes]; class 0 is all ones */
         uint32_t n_classes;
         uint32_t rank_slot[PF_MAX_RULES];               /* rank -> classifier slot */

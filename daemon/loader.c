@@ -54,7 +54,8 @@ struct Loader {
         size_t n_attachments;
         int n_cpus;
 
-        struct mapped_array tbl24, block_info, rule_info, rank_slot, proto, sport, dport, icmp, vlan, bitmaps;
+        struct mapped_array tbl24, block_info, rule_info, rank_slot, proto, sport, dport, icmp, vlan, bitmaps,
+                intervals_v4, intervals_v6;
         int sync_outer_fd, sync_inner_fd;
 
         /* What should be in force, and what each copy holds of it. */
@@ -440,6 +441,8 @@ int loader_new(const char *bpffs_dir, Loader **ret) {
                 { l->skel->maps.pf_icmp_class, &l->icmp },
                 { l->skel->maps.pf_vlan_class, &l->vlan },
                 { l->skel->maps.pf_bitmaps, &l->bitmaps },
+                { l->skel->maps.pf_intervals_v4, &l->intervals_v4 },
+                { l->skel->maps.pf_intervals_v6, &l->intervals_v6 },
         };
         for (size_t i = 0; i < ELEMENTSOF(mapped); i++) {
                 r = mapped_array_open(mapped[i].map, mapped[i].array);
@@ -485,7 +488,7 @@ Loader *loader_free(Loader *l) {
 
         struct mapped_array *arrays[] = {
                 &l->tbl24, &l->block_info, &l->rule_info, &l->rank_slot, &l->proto,
-                &l->sport, &l->dport, &l->icmp, &l->vlan, &l->bitmaps,
+                &l->sport, &l->dport, &l->icmp, &l->vlan, &l->bitmaps, &l->intervals_v4, &l->intervals_v6,
         };
         for (size_t i = 0; i < ELEMENTSOF(arrays); i++)
                 mapped_array_close(arrays[i]);
@@ -595,9 +598,9 @@ void loader_set_classifier(Loader *l, Classifier *c) {
 
 /* ---- Writing one copy -------------------------------------------------------------------------- */
 
-static int prefix_key_write(Loader *l, unsigned copy, uint8_t table, uint8_t family, uint8_t prefixlen,
+static int prefix_key_write(Loader *l, unsigned copy, uint8_t family, uint8_t prefixlen,
                             const uint8_t *addr, bool remove, uint32_t value) {
-        struct pf_prefix_key key = { .copy = copy, .table = table, .family = family, .prefixlen = prefixlen };
+        struct pf_prefix_key key = { .copy = copy, .family = family, .prefixlen = prefixlen };
         int r;
 
         memcpy(key.addr, addr, 16);
@@ -608,8 +611,8 @@ static int prefix_key_write(Loader *l, unsigned copy, uint8_t table, uint8_t fam
         return bpf_map__update_elem(l->skel->maps.pf_prefixes, &key, sizeof(key), &value, sizeof(value), BPF_ANY);
 }
 
-/* Deletes every pf_prefixes entry of a copy in the given tables (mask of 1 << table). */
-static int loader_purge_prefixes(Loader *l, unsigned copy, unsigned tables) {
+/* Deletes every pf_prefixes entry of a copy. */
+static int loader_purge_prefixes(Loader *l, unsigned copy) {
         struct bpf_map *map = l->skel->maps.pf_prefixes;
         struct pf_prefix_key key, *prev = NULL, next;
         int r;
@@ -621,7 +624,7 @@ static int loader_purge_prefixes(Loader *l, unsigned copy, unsigned tables) {
                         return 0;
                 if (r < 0)
                         return r;
-                if (next.copy == copy && (tables & (1u << next.table))) {
+                if (next.copy == copy) {
                         r = bpf_map__delete_elem(map, &next, sizeof(next), 0);
                         if (r < 0 && r != -ENOENT)
                                 return r;
@@ -638,8 +641,7 @@ static int write_block_entry(const struct prefix *p, uint32_t slot, void *userda
 
         if (p->family == AF_INET && p->prefixlen <= 24)
                 return 0;       /* lives in the DIR-24 table */
-        return prefix_key_write(ctx->l, ctx->copy, PF_TABLE_BLOCK,
-                                p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6,
+        return prefix_key_write(ctx->l, ctx->copy, p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6,
                                 p->prefixlen, p->addr, false, slot);
 }
 
@@ -660,7 +662,7 @@ static int loader_write_blocks(Loader *l, unsigned copy) {
         if (l->full_rewrite[copy]) {
                 struct { Loader *l; unsigned copy; } ctx = { l, copy };
 
-                r = loader_purge_prefixes(l, copy, 1u << PF_TABLE_BLOCK);
+                r = loader_purge_prefixes(l, copy);
                 if (r >= 0)
                         r = block_table_foreach(l->blocks, write_block_entry, &ctx);
         } else {
@@ -670,7 +672,7 @@ static int loader_write_blocks(Loader *l, unsigned copy) {
                 ops = block_table_ops(l->blocks, copy, &n);
                 r = 0;
                 for (size_t i = 0; i < n && r >= 0; i++)
-                        r = prefix_key_write(l, copy, PF_TABLE_BLOCK, ops[i].family, ops[i].prefixlen,
+                        r = prefix_key_write(l, copy, ops[i].family, ops[i].prefixlen,
                                              ops[i].addr, ops[i].remove, ops[i].slot);
         }
         return r;
@@ -702,26 +704,21 @@ static int loader_write_classifier(Loader *l, unsigned copy) {
         for (uint32_t k = 0; k < c->n_classes; k++)
                 memcpy(mapped_array_at(&l->bitmaps, base + k), &c->bitmaps[k], sizeof(struct pf_bitmap));
 
-        /* Interfaces and prefixes live in hash maps: drop what this copy had, then write. */
+        for (unsigned f = 0; f < 2; f++) {
+                memcpy(mapped_array_at(&l->intervals_v4, copy * 2 + f), &c->v4[f], sizeof(c->v4[f]));
+                memcpy(mapped_array_at(&l->intervals_v6, copy * 2 + f), &c->v6[f], sizeof(c->v6[f]));
+        }
+
+        /* Interfaces live in a hash map: drop what this copy had, then write. */
         if (old) {
                 for (size_t i = 0; i < old->n_interfaces; i++) {
                         struct pf_iface_key key = { .copy = copy, .ifindex = old->interfaces[i].ifindex };
 
                         (void) bpf_map__delete_elem(ifaces, &key, sizeof(key), 0);
                 }
-                for (size_t i = 0; i < old->n_prefixes; i++) {
-                        const struct classifier_prefix *p = &old->prefixes[i];
-
-                        r = prefix_key_write(l, copy, p->table, p->family, p->prefixlen, p->addr, true, 0);
-                        if (r < 0)
-                                return r;
-                }
         } else {
                 struct pf_iface_key key, *prev = NULL, next;
 
-                r = loader_purge_prefixes(l, copy, (1u << PF_TABLE_CLS_SOURCE) | (1u << PF_TABLE_CLS_DESTINATION));
-                if (r < 0)
-                        return r;
                 while (bpf_map__get_next_key(ifaces, prev, &next, sizeof(next)) >= 0) {
                         if (next.copy == copy) {
                                 (void) bpf_map__delete_elem(ifaces, &next, sizeof(next), 0);
@@ -739,13 +736,6 @@ static int loader_write_classifier(Loader *l, unsigned copy) {
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < c->n_prefixes; i++) {
-                const struct classifier_prefix *p = &c->prefixes[i];
-
-                r = prefix_key_write(l, copy, p->table, p->family, p->prefixlen, p->addr, false, p->class);
-                if (r < 0)
-                        return r;
-        }
         return 0;
 }
 
@@ -760,9 +750,8 @@ static int loader_write_gen(Loader *l, unsigned copy) {
                 gen.has_classifier = c->n_ranks > 0;
                 gen.field_mask = c->field_mask;
                 memcpy(gen.absent_class, c->absent_class, sizeof(gen.absent_class));
-                memcpy(gen.lengths, c->lengths, sizeof(gen.lengths));
         }
-        memcpy(gen.lengths[PF_TABLE_BLOCK], block_lengths, sizeof(block_lengths));
+        memcpy(gen.block_lengths, block_lengths, sizeof(block_lengths));
         return bpf_map__update_elem(l->skel->maps.pf_gen, &copy, sizeof(copy), &gen, sizeof(gen), BPF_ANY);
 }
 

@@ -66,9 +66,11 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+/* Every committed change goes through here once: Generation counts them. */
 static void manager_notify(Manager *m, unsigned changes) {
         size_t attached = 0;
 
+        m->generation++;
         for (size_t i = 0; i < m->n_interfaces; i++)
                 attached += m->interfaces[i].in_effect != INTERFACE_WAITING;
         /* systemctl status shows what the daemon enforces right now. */
@@ -261,7 +263,6 @@ static void manager_unremove(Manager *m, Rule **rules, size_t n) {
 }
 
 static void manager_announce(Manager *m, const struct manager_changes *c, unsigned what) {
-        m->generation++;
         if (m->notify_changes)
                 m->notify_changes(m, c);
         manager_notify(m, what);
@@ -273,6 +274,30 @@ int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum
         size_t n_removed = 0, n_added = 0, n_block_add = 0, n_block_remove = 0, n_cls_remove = 0;
         uint64_t now = now_realtime_usec();
         int r;
+
+        _cleanup_free_ uint32_t *unique = NULL;
+
+        if (n_remove == 0 && n_add == 0)
+                return 0;               /* nothing to commit: no Generation, no signal */
+
+        /* The same id twice means it once. */
+        unique = calloc(n_remove + 1, sizeof(uint32_t));
+        if (!unique)
+                return -ENOMEM;
+        {
+                size_t k = 0;
+
+                for (size_t i = 0; i < n_remove; i++) {
+                        bool dup = false;
+
+                        for (size_t j = 0; j < k && !dup; j++)
+                                dup = unique[j] == remove_ids[i];
+                        if (!dup)
+                                unique[k++] = remove_ids[i];
+                }
+                remove_ids = unique;
+                n_remove = k;
+        }
 
         /* Check everything before changing anything. */
         for (size_t i = 0; i < n_remove; i++) {
@@ -451,7 +476,11 @@ int manager_reset_counters(Manager *m) {
                 if (r < 0)
                         return r;
         }
-        return loader_statistics_reset(m->loader);
+        r = loader_statistics_reset(m->loader);
+        if (r < 0)
+                return r;
+        manager_notify(m, 0);
+        return 0;
 }
 
 /* The block Block() made earlier for this prefix, if any. */
@@ -481,10 +510,13 @@ int manager_block(Manager *m, const struct prefix *p, uint32_t timeout_sec, uint
                 uint64_t old = existing->expires_usec;
 
                 /* Banning again never shortens a ban: fail2ban re-bans extend it. */
-                if (old != 0 && (expires == 0 || expires > old)) {
+                /* Blocking again enables a disabled block: the caller wants it dropped now. */
+                if (!existing->enabled || (old != 0 && (expires == 0 || expires > old))) {
                         Rule before = *existing;
 
-                        existing->expires_usec = expires;
+                        existing->enabled = true;
+                        if (old != 0 && (expires == 0 || expires > old))
+                                existing->expires_usec = expires;
                         r = manager_update_rule(m, existing, &before);
                         if (r < 0)
                                 return r;
@@ -687,6 +719,7 @@ static void manager_adopt_pinned_links(Manager *m) {
 
 int manager_start(Manager *m) {
         _cleanup_(state_freep) State *s = NULL;
+        bool recovered;
         int r;
 
         r = config_load(m->config_file, &m->config);
@@ -709,6 +742,7 @@ int manager_start(Manager *m) {
                 m->rules = TAKE_PTR(s->rules);
                 log_info("Loaded %zu rules from %s.", m->rules->n_rules, m->state_dir);
         }
+        recovered = r == 1;
 
         if (m->config.has_default_action)
                 m->rules->default_action = m->config.default_action;
@@ -723,6 +757,12 @@ int manager_start(Manager *m) {
                 if (!manager_find_interface(m, s->interfaces[i].name))
                         manager_attach_one(m, s->interfaces[i].name, xdp_mode_from_string(s->interfaces[i].mode));
         manager_adopt_pinned_links(m);
+        if (recovered) {
+                /* Write the recovered state back, so the next start finds it first. */
+                r = manager_save(m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to save the recovered state: %m");
+        }
         /* Every link now runs this program with these maps: an older version's maps can go. */
         (void) loader_prune_stale_pins(m->loader);
 
@@ -749,8 +789,12 @@ int manager_reload(Manager *m) {
         for (size_t i = 0; i < c.n_interfaces; i++) {
                 Interface *iface = manager_find_interface(m, c.interfaces[i].name);
 
-                if (!iface || iface->in_effect == INTERFACE_WAITING || iface->requested != c.interfaces[i].mode)
+                if (!iface || iface->in_effect == INTERFACE_WAITING)
                         manager_attach_one(m, c.interfaces[i].name, c.interfaces[i].mode);
+                else if (iface->requested != c.interfaces[i].mode)
+                        /* The kernel allows one XDP mode at a time: switching needs a detach, a gap. */
+                        log_notice("%s stays in %s mode; to use %s, detach and attach it.", iface->name,
+                                   xdp_mode_to_string(iface->in_effect), xdp_mode_to_string(c.interfaces[i].mode));
         }
         r = manager_save(m);
         if (r < 0)

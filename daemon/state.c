@@ -1070,6 +1070,29 @@ static int move_aside(int dir_fd, char *ret_name, size_t name_size) {
         return -EEXIST;
 }
 
+/* Reads and parses one state file of the folder; -EBADMSG with reason on a bad one. */
+static int state_read_file(int dir_fd, const char *dir, const char *name, Reason *reason, State **ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return bad(reason, "not a regular file");
+        r = read_all(fd, STATE_FILE_SIZE_MAX, &text, &len);
+        if (r == -EFBIG)
+                return bad(reason, "larger than %u bytes", STATE_FILE_SIZE_MAX);
+        if (r < 0)
+                return r;
+        return state_parse(text, len, reason, ret);
+}
+
 int state_load(const char *dir, State **ret) {
         _cleanup_close_ int dir_fd = -1, fd = -1;
         _cleanup_free_ char *text = NULL;
@@ -1122,6 +1145,19 @@ int state_load(const char *dir, State **ret) {
                 else
                         log_error("State file %s/%s is corrupt (%s); moved it to %s.",
                                   dir, STATE_FILE_NAME, reason.text, aside);
+
+                /* Fall back to the state before the last save: never start empty while a good one exists. */
+                reason = (Reason) {};
+                q = state_read_file(dir_fd, dir, STATE_PREVIOUS_FILE_NAME, &reason, &state);
+                if (q >= 0) {
+                        log_warning("Keeping the last good state, from %s/%s (one change older).",
+                                    dir, STATE_PREVIOUS_FILE_NAME);
+                        *ret = state;
+                        return 1;
+                }
+                if (q == -EBADMSG)
+                        log_error("The previous state %s/%s is corrupt too (%s).", dir, STATE_PREVIOUS_FILE_NAME,
+                                  reason.text);
                 return -EBADMSG;
         }
         if (r < 0)
@@ -1171,6 +1207,15 @@ int state_save(const char *dir, const State *s) {
                 return log_error_errno(r, "Failed to write %s: %m", tmp_path);
         if (fsync(fd) < 0)
                 return log_error_errno(-errno, "Failed to sync %s: %m", tmp_path);
+
+        /* Keep the state being replaced as the last good one: a hard link, no copy. Our saves
+         * always rename a new file into place, so the two never share an inode. */
+        if (linkat(dir_fd, STATE_FILE_NAME, dir_fd, "." STATE_PREVIOUS_FILE_NAME ".tmp", 0) >= 0) {
+                if (renameat(dir_fd, "." STATE_PREVIOUS_FILE_NAME ".tmp", dir_fd, STATE_PREVIOUS_FILE_NAME) < 0)
+                        (void) unlinkat(dir_fd, "." STATE_PREVIOUS_FILE_NAME ".tmp", 0);
+        } else if (errno == EEXIST) {
+                (void) unlinkat(dir_fd, "." STATE_PREVIOUS_FILE_NAME ".tmp", 0);
+        }
 
         if (renameat(AT_FDCWD, tmp_path, dir_fd, STATE_FILE_NAME) < 0)
                 return log_error_errno(-errno, "Failed to rename %s to %s/%s: %m", tmp_path, dir, STATE_FILE_NAME);

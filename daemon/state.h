@@ -9,6 +9,7 @@
 #include "rule.h"
 
 #define STATE_FILE_NAME "state.json"
+#define STATE_PREVIOUS_FILE_NAME "state.json.prev"     /* the state before the last save */
 #define STATE_FORMAT_VERSION 2          /* written; format 1 (the first slice's blocks) is read too */
 
 typedef struct StateInterface {
@@ -27,8 +28,10 @@ State *state_free(State *s);
 /*
  * Reads DIR/state.json. -ENOENT if there is none (a first start). A file
  * that does not parse or fails validation is never half-applied: it is
- * renamed to state.json.corrupt-<usec> and -EBADMSG is returned, so the
- * caller starts from its last good state. *ret is written only on success.
+ * renamed to state.json.corrupt-<usec>; then the state before the last save
+ * (state.json.prev, which every save keeps) is loaded instead and 1 is
+ * returned; if that is bad or absent too, -EBADMSG. *ret is written only on
+ * success.
  */
 int state_load(const char *dir, State **ret);
 /* Serialises to memory (used by state_save and the fuzzer/unit tests). */

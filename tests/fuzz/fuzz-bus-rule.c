@@ -310,7 +310,7 @@ static void check_round_trip(const Rule *rule) {
         fuzz_check(sd_bus_message_close_container(sent) >= 0);
         fuzz_check(sd_bus_message_seal(sent, 3, 0) >= 0);
 
-        r = bus_message_read_rule(sent, -1, &again, NULL, &error);
+        r = bus_message_read_rule(sent, -1, NULL, &again, NULL, &error);
         if (r < 0) {
                 fprintf(stderr, "an encoded rule does not decode: %s: %s\n", strna(error.name), strna(error.message));
                 abort();
@@ -340,7 +340,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 Rule *rule = NULL;
                 uint32_t timeout;
 
-                r = bus_message_read_rule(m, -1, &rule, &timeout, &error);
+                r = bus_message_read_rule(m, -1, NULL, &rule, &timeout, &error);
                 if (r >= 0) {
                         fuzz_check(rule);
                         fuzz_check(!sd_bus_error_is_set(&error));
@@ -352,7 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 Rule **rules = NULL;
                 size_t n = 0;
 
-                r = bus_message_read_rules(m, &rules, &n, &error);
+                r = bus_message_read_rules(m, NULL, &rules, &n, &error);
                 if (r >= 0) {
                         for (size_t i = 0; i < n; i++)
                                 check_round_trip(rules[i]);

@@ -738,6 +738,19 @@ static guint32 *reply_ids(GVariant *reply, size_t expected) {
         return g_memdup2(ids, n * sizeof(guint32));
 }
 
+/* The properties of the contract and their types. */
+static const struct {
+        const char *name;
+        const char *type;
+} properties[] = {
+        { "Version", "s" },
+        { "DefaultAction", "s" },
+        { "Interfaces", "a(ss)" },
+        { "RuleCount", "u" },
+        { "Generation", "t" },
+        { "MaxRules", "u" },
+};
+
 static void proxy_ready(GObject *source, GAsyncResult *result, gpointer userdata) {
         Call *call = userdata;
 
@@ -787,13 +800,6 @@ static void step_connect(Client *c) {
         g_signal_connect(c->proxy, "g-properties-changed", G_CALLBACK(on_properties_changed), c);
 
         /* Every property: in the proxy's cache, of its type, and the same when asked for again. */
-        static const struct {
-                const char *name;
-                const char *type;
-        } properties[] = {
-                { "Version", "s" }, { "DefaultAction", "s" }, { "Interfaces", "a(ss)" },
-                { "RuleCount", "u" }, { "Generation", "t" }, { "MaxRules", "u" },
-        };
         names = g_dbus_proxy_get_cached_property_names(c->proxy);
         if (!names || g_strv_length(names) != G_N_ELEMENTS(properties))
                 die("the proxy loaded %u properties, the contract has %zu", names ? g_strv_length(names) : 0,

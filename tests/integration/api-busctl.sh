@@ -53,11 +53,11 @@ rule_packets() {
         rule_field "$1" packets | sed -n 's/^t //p'
 }
 
-# The ids of a reply like "au 3 7 8 9" (or of ListRules' dictionaries, with --list).
+# The ids of a reply like "au 3 7 8 9".
 reply_ids() {
         local -a words
         read -r -a words <<<"$1"
-        [ "${words[0]}" = au ] && [ "${words[1]}" = $((${#words[@]} - 2)) ] || fail "expected 'au N ID...', got '$1'"
+        [[ ${words[0]} = au && ${words[1]} = $((${#words[@]} - 2)) ]] || fail "expected 'au N ID...', got '$1'"
         echo "${words[@]:2}"
 }
 

@@ -191,6 +191,24 @@ accepted GetRule "(uint32 $ssh_rule,)" >/dev/null
 accepted GetRule "(uint32 $g1_rule,)" >/dev/null
 ok "rules $ssh_rule and $g1_rule are still there"
 
+step "RemoveRules naming one id twice: removed once, or refused and nothing changed"
+# The only block rule, so that counting it twice cannot hide behind other rules.
+before=$(snapshot)
+status=0
+output=$(pf RemoveRules "([uint32 $block, $block],)") || status=$?
+if [ "$status" = 0 ]; then
+        check_eq "GetRule($block) after removing it" "$ERROR.NoSuchRule" \
+                "$(pf GetRule "(uint32 $block,)" | sed 's/: .*//')"
+        block=$(pf_call Block su "$SANDBOX_PEER_IPV6" 0)
+        block=${block#u }
+        ok "RemoveRules with $block twice removed it once; blocked again as $block"
+else
+        [[ ${output%%: *} == @($ERROR.InvalidRule|$ERROR.NoSuchRule) ]] ||
+                fail "RemoveRules([$block, $block]): $output (expected success, InvalidRule or NoSuchRule)"
+        [ "$(snapshot)" = "$before" ] || fail "RemoveRules([$block, $block]) was refused but changed the state"
+        ok "RemoveRules with $block twice: $output"
+fi
+
 step "ReplaceRules: only rules of the group replaced, and all or none"
 refused $ERROR.InvalidRule group ReplaceRules "('g1', [{'action': <'drop'>, 'protocol': <'udp'>, 'group': <'g2'>}])"
 # Naming the default group explicitly is naming another group, like any other.

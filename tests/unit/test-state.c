@@ -88,6 +88,18 @@ static size_t count_entries(const char *dir, char *ret_first, size_t size) {
         return n;
 }
 
+/* Removes the entries of dir whose name starts with prefix. */
+static void remove_matching(const char *dir, const char *prefix) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        require(d, "opendir %s: %m", dir);
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+}
+
 static void write_file(const char *dir, const char *name, const char *data, size_t len) {
         char path[4096];
         FILE *f;
@@ -549,10 +561,37 @@ static void test_save_load(void) {
         require(stat(path, &st2) == 0, "stat");
         check(st.st_ino != st2.st_ino, "the file was rewritten in place, not replaced");
         check((st2.st_mode & 07777) == 0600, "mode %o", (unsigned) (st2.st_mode & 07777));
-        check(count_entries(test_dir, NULL, 0) == 1, "save left other files");
+        /* ...and keeps the state it replaced as the last good one, under its old inode. */
+        check(count_entries(test_dir, NULL, 0) == 2, "save left other files than state.json and state.json.prev");
+        {
+                _cleanup_free_ char *prev_path = NULL;
+                struct stat st3;
+
+                require(asprintf(&prev_path, "%s/%s", test_dir, STATE_PREVIOUS_FILE_NAME) > 0, "oom");
+                check(stat(prev_path, &st3) == 0 && st3.st_ino == st.st_ino, "state.json.prev is not the replaced file");
+        }
         loaded = state_free(loaded);
         require(state_load(test_dir, &loaded) == 0, "state_load");
         check_same_state(small, loaded, "second save");
+
+        /* A corrupt state.json: moved aside, and the previous state is loaded instead (returns 1). */
+        {
+                _cleanup_(state_freep) State *recovered = NULL;
+                FILE *f = fopen(path, "we");
+
+                require(f, "open %s: %m", path);
+                fputs("{ \"format\": 2, \"rules\": [", f);
+                fclose(f);
+                log_set_max_level(LOG_CRIT);
+                r = state_load(test_dir, &recovered);
+                log_set_max_level(LOG_INFO);
+                check(r == 1, "state_load of a corrupt file with a good previous one: %d", r);
+                if (r == 1)
+                        check_same_state(s, recovered, "recovered from state.json.prev");
+                /* Put the good file back for what follows; drop the corrupt copy. */
+                require(state_save(test_dir, small) == 0, "state_save");
+                remove_matching(test_dir, "state.json.corrupt-");
+        }
 
         /* A save that fails leaves the old file as it was and no temporary file. */
         StateInterface bad = { "eth/0", "auto" };
@@ -567,7 +606,7 @@ static void test_save_load(void) {
         _cleanup_free_ char *after = read_file(test_dir, STATE_FILE_NAME, &after_len);
         check(before && after && before_len == after_len && memcmp(before, after, before_len) == 0,
               "a refused save changed the file");
-        check(count_entries(test_dir, NULL, 0) == 1, "a refused save left files behind");
+        check(count_entries(test_dir, NULL, 0) == 2, "a refused save left files behind");
 }
 
 enum {
