@@ -298,6 +298,40 @@ int loader_detach(Loader *l, const char *ifname) {
         return 0;
 }
 
+int loader_rename(Loader *l, const char *old_ifname, const char *new_ifname) {
+        _cleanup_free_ char *old_pin = NULL, *new_pin = NULL;
+        struct attachment *a = loader_find_attachment(l, old_ifname);
+        int r;
+
+        if (!a)
+                return -ENOENT;
+        if (strlen(new_ifname) >= IF_NAMESIZE)
+                return -EINVAL;
+        if (l->bpffs_dir) {
+                r = loader_pin_path(l, "links", old_ifname, &old_pin);
+                if (r >= 0)
+                        r = loader_pin_path(l, "links", new_ifname, &new_pin);
+                if (r < 0)
+                        return r;
+                if (rename(old_pin, new_pin) < 0)
+                        return log_warning_errno(-errno, "Failed to rename pin %s to %s: %m", old_pin, new_pin);
+        }
+        snprintf(a->ifname, sizeof(a->ifname), "%s", new_ifname);
+        return 0;
+}
+
+void loader_forget(Loader *l, const char *ifname) {
+        _cleanup_free_ char *pin = NULL;
+        struct attachment *a = loader_find_attachment(l, ifname);
+
+        if (a) {
+                closep(&a->link_fd);
+                *a = l->attachments[--l->n_attachments];
+        }
+        if (l->bpffs_dir && loader_pin_path(l, "links", ifname, &pin) >= 0)
+                (void) unlink(pin);
+}
+
 bool loader_is_attached(Loader *l, const char *ifname) {
         _cleanup_free_ char *pin = NULL;
 

@@ -52,6 +52,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Loader *, loader_free);
 /* The program's fd, for bpf_prog_test_run_opts in tests and benchmarks. */
 int loader_prog_fd(Loader *l);
 
+/* Follows an interface's new name: the attachment and its pin are renamed. -ENOENT if not ours. */
+int loader_rename(Loader *l, const char *old_ifname, const char *new_ifname);
+/* Forgets an attachment whose interface is gone (its link is defunct); unpins it. */
+void loader_forget(Loader *l, const char *ifname);
+
 /* Unpins map folders of other layout versions: call once every link runs our program. */
 int loader_prune_stale_pins(Loader *l);
 

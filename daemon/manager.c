@@ -51,6 +51,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_event_source_unref(m->expiry_timer);
+        netlink_watch_free(m->netlink);
         polkit_registry_free(m->polkit);
         sd_bus_flush_close_unref(m->bus);
         loader_free(m->loader);
@@ -655,6 +656,79 @@ int manager_detach(Manager *m, const char *ifname) {
         return 0;
 }
 
+/* ---- Interfaces that come and go ------------------------------------------------------------ */
+
+static void manager_attach_one(Manager *m, const char *ifname, enum xdp_mode requested);
+
+static bool manager_rules_name_interfaces(Manager *m) {
+        for (size_t i = 0; i < m->rules->n_rules; i++)
+                if (m->rules->rules[i]->match & RULE_MATCH_INTERFACE)
+                        return true;
+        return false;
+}
+
+/* Rules match interfaces by name, the program by index: recompile when names and indexes move. */
+static void manager_refresh_interface_rules(Manager *m) {
+        int r;
+
+        if (!manager_rules_name_interfaces(m))
+                return;
+        r = manager_stage_classifier(m);
+        if (r >= 0)
+                r = manager_commit(m);
+        if (r < 0)
+                log_error_errno(r, "Failed to update rules that name interfaces: %m");
+}
+
+static void on_link_event(void *userdata, enum link_event ev, int ifindex, const char *ifname,
+                          const char *old_ifname) {
+        Manager *m = userdata;
+        Interface *iface;
+        int r;
+
+        switch (ev) {
+        case LINK_NEW:
+                iface = manager_find_interface(m, ifname);
+                if (iface) {
+                        /* A configured or earlier-attached interface is back: filter it again. */
+                        log_info("Interface %s appeared (index %d).", ifname, ifindex);
+                        manager_attach_one(m, ifname, iface->requested);
+                        manager_notify(m, MANAGER_CHANGED_INTERFACES);
+                }
+                break;
+
+        case LINK_RENAMED:
+                iface = manager_find_interface(m, old_ifname);
+                if (iface && !manager_find_interface(m, ifname)) {
+                        r = loader_rename(m->loader, old_ifname, ifname);
+                        if (r < 0 && r != -ENOENT)
+                                log_warning_errno(r, "Failed to follow %s's new name %s: %m", old_ifname, ifname);
+                        snprintf(iface->name, sizeof(iface->name), "%s", ifname);
+                        log_info("Interface %s is now %s; still filtering it.", old_ifname, ifname);
+                        r = manager_save(m);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to save state: %m");
+                        manager_notify(m, MANAGER_CHANGED_INTERFACES);
+                } else if ((iface = manager_find_interface(m, ifname)) && iface->in_effect == INTERFACE_WAITING) {
+                        /* Another interface took a name we wait for. */
+                        manager_attach_one(m, ifname, iface->requested);
+                        manager_notify(m, MANAGER_CHANGED_INTERFACES);
+                }
+                break;
+
+        case LINK_DEL:
+                iface = manager_find_interface(m, ifname);
+                if (iface && iface->in_effect != INTERFACE_WAITING) {
+                        log_notice("Interface %s is gone; waiting for it to come back.", ifname);
+                        loader_forget(m->loader, ifname);
+                        iface->in_effect = INTERFACE_WAITING;
+                        manager_notify(m, MANAGER_CHANGED_INTERFACES);
+                }
+                break;
+        }
+        manager_refresh_interface_rules(m);
+}
+
 /* ---- Start-up ------------------------------------------------------------------------------ */
 
 /* Stages the whole rule set; the loader rewrites both copies whole on its first commit. */
@@ -746,6 +820,11 @@ int manager_start(Manager *m) {
 
         if (m->config.has_default_action)
                 m->rules->default_action = m->config.default_action;
+
+        /* Watch before looking at interfaces, so nothing that happens after the look is missed. */
+        r = netlink_watch_new(m->event, on_link_event, m, &m->netlink);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch network interfaces: %m");
 
         r = manager_apply_all(m);
         if (r < 0)

@@ -14,6 +14,7 @@
 
 #include "config-file.h"
 #include "loader.h"
+#include "netlink-watch.h"
 #include "polkit.h"
 #include "rule-index.h"
 #include "rule.h"
@@ -61,6 +62,7 @@ struct Manager {
         Interface *interfaces;
         size_t n_interfaces;
         sd_event_source *expiry_timer;
+        NetlinkWatch *netlink;          /* interfaces that come, go and change names */
         uint64_t generation;            /* +1 on every committed change */
 
         char *state_dir;

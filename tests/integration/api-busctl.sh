@@ -135,7 +135,7 @@ pf_call AttachInterface ss "$SANDBOX_FW_IF" auto
 interfaces=$(pf_get_property Interfaces)
 [[ $interfaces =~ ^a\(ss\)\ 1\ \"$SANDBOX_FW_IF\"\ \"(native|generic)\"$ ]] || fail "Interfaces: $interfaces"
 ok "Interfaces = $interfaces"
-check_eq "Generation (attaching is not a rule change)" 0 "$(generation)"
+check_eq "Generation (attaching is a committed change too)" 1 "$(generation)"
 check_probe passed tcp "$SANDBOX_FW_IPV4" 22
 check_probe passed udp "$SANDBOX_FW_IPV4" 22
 check_ping_passes "$SANDBOX_FW_IPV4"

@@ -93,8 +93,13 @@ EOF
 corrupt_with wrong-shape
 check_corrupt_case wrong-shape
 
-step "after all that, the daemon saves and restores normally again"
+step "a start after the recovery still has the last good state (the recovery is itself on disk)"
 sandbox_start_daemon
+check_eq "id of the block on $SANDBOX_PEER_IPV4" "$id_v4" "$(pf_rule_field "$SANDBOX_PEER_IPV4" id)"
+check_eq "id of the block on $SANDBOX_PEER_IPV6" "$id_v6" "$(pf_rule_field "$SANDBOX_PEER_IPV6" id)"
+check_ping_blocked "$SANDBOX_FW_IPV4" 2
+
+step "and changes are saved and restored normally again"
 check_eq "Unblock($SANDBOX_PEER_IPV4)" "u 1" "$(pf_call Unblock s "$SANDBOX_PEER_IPV4")"
 sandbox_restart_daemon
 pf_rule_field "$SANDBOX_PEER_IPV4" id >/dev/null 2>&1 && fail "the Unblock did not persist"
