@@ -90,7 +90,7 @@ int ours_add_prefixes(Ours *o, const struct bench_prefix *p, size_t from, size_t
                         return log_error_errno(r, "loader_block_set(%s, slot %zu) failed: %m",
                                                bench_prefix_format(&p[i], buf), i);
                 }
-                r = loader_set_block_info(o->loader, (uint32_t) i, rule_order_key(&block), PF_ACTION_DROP);
+                r = loader_set_block_info(o->loader, (uint32_t) i, rule_order_key(&block), PF_ACTION_DROP, 0);
                 if (r < 0)
                         return log_error_errno(r, "loader_set_block_info(slot %zu) failed: %m", i);
         }
@@ -190,7 +190,7 @@ int ours_set_rules(Ours *o, const struct bench_rule *rules, size_t n, struct our
                         log_error_errno(r, "classifier_build() of %zu rules failed: %m", n);
         }
         for (size_t i = 0; i < n && r >= 0; i++) {
-                r = loader_set_rule_info(o->loader, v[i]->slot, rule_order_key(v[i]), v[i]->action);
+                r = loader_set_rule_info(o->loader, v[i]->slot, rule_order_key(v[i]), v[i]->action, 0);
                 if (r < 0)
                         log_error_errno(r, "loader_set_rule_info(slot %u) failed: %m", v[i]->slot);
         }

@@ -508,6 +508,11 @@ static __always_inline int parse_ipv6(void *l3, void *data_end, struct packet *p
         return -1;                      /* a longer chain than we walk: treat as malformed */
 }
 
+/* A rule past its expiry no longer matches, whether or not the daemon has removed it yet. */
+static __always_inline int rule_expired(const struct pf_rule_info *info) {
+        return info->expires_tai_ns != 0 && bpf_ktime_get_tai_ns() >= info->expires_tai_ns;
+}
+
 static __always_inline int verdict(__u32 stat, int xdp_action) {
         stat_inc(stat);
         return xdp_action;
@@ -527,6 +532,43 @@ static __always_inline int verdict_rule(__u8 action) {
         return verdict(PF_STAT_PASSED, XDP_PASS);
 }
 
+#define PICK_BLOCK      (1LL << 32)
+#define PICK_DROP       (1LL << 33)
+
+/*
+ * Between the block rule found (slot, or -1) and the first matching classifier rule
+ * (rank, or -1), the one earlier in rule order decides; a rule past its expiry does
+ * not match. Returns the slot, with PICK_BLOCK and PICK_DROP set as they apply, or -1.
+ * A global function, verified once.
+ */
+__noinline __s64 pick_rule(__u32 copy, __s64 block_slot, __s64 rank) {
+        const struct pf_rule_info *block = NULL, *cls = NULL;
+        __u32 bs = 0, cs = 0;
+
+        if (block_slot >= 0 && block_slot < PF_BLOCK_SLOTS) {
+                bs = block_slot;
+                block = bpf_map_lookup_elem(&pf_block_info, &bs);
+                if (block && rule_expired(block))
+                        block = NULL;
+        }
+        if (rank >= 0) {
+                __u32 index = copy * PF_MAX_RULES + (rank & (PF_MAX_RULES - 1));
+                __u32 *rs = bpf_map_lookup_elem(&pf_rank_slot, &index);
+
+                if (rs) {
+                        cs = *rs;
+                        cls = bpf_map_lookup_elem(&pf_rule_info, &cs);
+                        if (cls && rule_expired(cls))
+                                cls = NULL;
+                }
+        }
+        if (cls && (!block || cls->order < block->order))
+                return (__s64) cs | (cls->action == PF_ACTION_DROP ? PICK_DROP : 0);
+        if (block)
+                return (__s64) bs | PICK_BLOCK | (block->action == PF_ACTION_DROP ? PICK_DROP : 0);
+        return -1;
+}
+
 SEC("xdp")
 int packetfilter_xdp(struct xdp_md *ctx) {
         void *data = (void *) (long) ctx->data;
@@ -535,10 +577,9 @@ int packetfilter_xdp(struct xdp_md *ctx) {
         struct packet p = {};
         const struct pf_config *cfg;
         const struct pf_gen *gen;
-        const struct pf_rule_info *best = NULL;
-        __u32 zero = 0, copy, best_slot = 0, best_is_block = 0;
+        __u32 zero = 0, copy;
         void *l3 = NULL;
-        __s64 slot, rank;
+        __s64 slot, rank, winner;
         int proto, exempt;
 
         stat_inc(PF_STAT_PACKETS);
@@ -564,54 +605,34 @@ int packetfilter_xdp(struct xdp_md *ctx) {
                 goto malformed;
 
         slot = block_lookup(copy, gen, &p);
-        if (slot >= 0 && slot < PF_BLOCK_SLOTS) {
-                __u32 s = slot;
-
-                best = bpf_map_lookup_elem(&pf_block_info, &s);
-                best_slot = s;
-                best_is_block = 1;
-        }
-
+        rank = -1;
         if (gen->has_classifier) {
                 struct pf_classes classes = { .copy = copy };
 
                 classify_fields(copy, gen, &p, ctx->ingress_ifindex, classes.class);
                 rank = classify_bitmaps(&classes);
-                if (rank >= 0) {
-                        __u32 index = copy * PF_MAX_RULES + (rank & (PF_MAX_RULES - 1));
-                        __u32 *rs = bpf_map_lookup_elem(&pf_rank_slot, &index);
-                        const struct pf_rule_info *info = NULL;
-                        __u32 s = 0;
-
-                        if (rs) {
-                                s = *rs;
-                                info = bpf_map_lookup_elem(&pf_rule_info, &s);
-                        }
-                        if (info && (!best || info->order < best->order)) {
-                                best = info;
-                                best_slot = s;
-                                best_is_block = 0;
-                        }
-                }
         }
 
-        if (best) {
-                if (best_is_block) {
-                        struct pf_counter *c = bpf_map_lookup_elem(&pf_block_counters, &best_slot);
+        winner = pick_rule(copy, slot, rank);
+        if (winner >= 0) {
+                __u32 s = winner & 0xffffffff;
+
+                if (winner & PICK_BLOCK) {
+                        struct pf_counter *c = bpf_map_lookup_elem(&pf_block_counters, &s);
 
                         if (c) {
                                 __sync_fetch_and_add(&c->packets, 1);
                                 __sync_fetch_and_add(&c->bytes, frame_len);
                         }
                 } else {
-                        struct pf_counter *c = bpf_map_lookup_elem(&pf_rule_counters, &best_slot);
+                        struct pf_counter *c = bpf_map_lookup_elem(&pf_rule_counters, &s);
 
                         if (c) {
                                 c->packets += 1;
                                 c->bytes += frame_len;
                         }
                 }
-                return verdict_rule(best->action);
+                return verdict_rule((winner & PICK_DROP) ? PF_ACTION_DROP : PF_ACTION_PASS);
         }
 
         exempt = p.family == PF_FAMILY_V6 && p.protocol == PF_IPPROTO_ICMPV6 && p.has_l4 &&

@@ -21,7 +21,7 @@
  * another layout loads fresh maps, fills them and swaps its program into the
  * pinned links, never reusing maps it cannot read.
  */
-#define PF_ABI_VERSION          "4"
+#define PF_ABI_VERSION          "5"
 
 /* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
 #define PF_COPIES               2u
@@ -163,6 +163,8 @@ struct pf_tbl24_row {
  */
 struct pf_rule_info {
         __u64 order;                    /* host order; (priority + 2^31) << 32 | id: sorts like the rules */
+        __u64 expires_tai_ns;           /* host order; CLOCK_TAI, 0 = never: past it the rule no longer
+                                         * matches, even while no daemon runs to remove it */
         __u8  action;                   /* enum pf_action */
         __u8  pad[7];
 };

@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "block-table.h"
 #include "loader.h"
@@ -600,13 +601,33 @@ size_t loader_block_count(Loader *l) {
         return block_table_count(l->blocks);
 }
 
-static struct pf_rule_info rule_info_make(uint64_t order_key, enum pf_action action) {
-        return (struct pf_rule_info) { .order = order_key, .action = action };
+/* CLOCK_REALTIME µs to CLOCK_TAI ns, the clock the program can read (bpf_ktime_get_tai_ns). */
+static uint64_t realtime_usec_to_tai_ns(uint64_t usec) {
+        struct timespec rt, tai;
+        int64_t offset_ns;
+
+        if (usec == 0)
+                return 0;
+        (void) clock_gettime(CLOCK_REALTIME, &rt);
+        (void) clock_gettime(CLOCK_TAI, &tai);
+        offset_ns = ((int64_t) tai.tv_sec - rt.tv_sec) * 1000000000LL + ((int64_t) tai.tv_nsec - rt.tv_nsec);
+        /* Round the offset to whole seconds: TAI - UTC is whole seconds; the rest is the gap between reads. */
+        offset_ns = (offset_ns + (offset_ns >= 0 ? 500000000LL : -500000000LL)) / 1000000000LL * 1000000000LL;
+        return usec * 1000ULL + (uint64_t) offset_ns;
+}
+
+static struct pf_rule_info rule_info_make(uint64_t order_key, enum pf_action action, uint64_t expires_usec) {
+        return (struct pf_rule_info) {
+                .order = order_key,
+                .action = action,
+                .expires_tai_ns = realtime_usec_to_tai_ns(expires_usec),
+        };
 }
 
 /* Slot information is written at once: no copy refers to a slot before a commit does. */
-int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action) {
-        struct pf_rule_info info = rule_info_make(order_key, action);
+int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action,
+                          uint64_t expires_usec) {
+        struct pf_rule_info info = rule_info_make(order_key, action, expires_usec);
 
         if (block_slot >= PF_BLOCK_SLOTS)
                 return -ERANGE;
@@ -614,8 +635,9 @@ int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, en
         return 0;
 }
 
-int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action) {
-        struct pf_rule_info info = rule_info_make(order_key, action);
+int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action,
+                         uint64_t expires_usec) {
+        struct pf_rule_info info = rule_info_make(order_key, action, expires_usec);
 
         if (rule_slot >= PF_RULE_SLOTS)
                 return -ERANGE;

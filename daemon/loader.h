@@ -71,9 +71,12 @@ int loader_block_set(Loader *l, const struct prefix *p, uint32_t block_slot);
 int loader_block_delete(Loader *l, const struct prefix *p);
 size_t loader_block_count(Loader *l);
 
-/* A block or classifier rule's place in the order and its action, by slot. Staged too. */
-int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action);
-int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action);
+/* A block or classifier rule's place in the order, its action and its expiry (CLOCK_REALTIME µs,
+ * 0 = never: the program stops matching it then, with or without a daemon), by slot. */
+int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action,
+                          uint64_t expires_usec);
+int loader_set_rule_info(Loader *l, uint32_t rule_slot, uint64_t order_key, enum pf_action action,
+                         uint64_t expires_usec);
 
 /* The compiled classifier (and the default action, which lives beside it). Takes ownership. */
 void loader_set_classifier(Loader *l, Classifier *c);

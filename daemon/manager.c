@@ -149,20 +149,24 @@ static int manager_stage_prefix(Manager *m, const struct prefix *p) {
         return loader_block_set(m->loader, p, winner->slot);
 }
 
-/* A new rule's slot: its place in the order, its verdict, and zeroed counters. */
+/* A rule's slot information: its place in the order, its verdict, its expiry. */
+static int manager_stage_info(Manager *m, const Rule *rule) {
+        if (rule_is_block(rule))
+                return loader_set_block_info(m->loader, rule->slot, rule_order_key(rule), rule->action,
+                                             rule->expires_usec);
+        return loader_set_rule_info(m->loader, rule->slot, rule_order_key(rule), rule->action, rule->expires_usec);
+}
+
+/* A new rule's slot: its information and zeroed counters. */
 static int manager_stage_slot(Manager *m, const Rule *rule) {
         int r;
 
-        if (rule_is_block(rule)) {
-                r = loader_set_block_info(m->loader, rule->slot, rule_order_key(rule), rule->action);
-                if (r >= 0)
-                        r = loader_block_counter_reset(m->loader, rule->slot);
-        } else {
-                r = loader_set_rule_info(m->loader, rule->slot, rule_order_key(rule), rule->action);
-                if (r >= 0)
-                        r = loader_rule_counter_reset(m->loader, rule->slot);
-        }
-        return r;
+        r = manager_stage_info(m, rule);
+        if (r < 0)
+                return r;
+        if (rule_is_block(rule))
+                return loader_block_counter_reset(m->loader, rule->slot);
+        return loader_rule_counter_reset(m->loader, rule->slot);
 }
 
 /* Stages what these rules touch (their prefixes, or the classifier) from the current rule set. */
@@ -415,12 +419,15 @@ static int manager_update_rule(Manager *m, Rule *rule, const Rule *before) {
 
         r = manager_save(m);
         if (r >= 0)
+                r = manager_stage_info(m, rule);        /* a new expiry */
+        if (r >= 0)
                 r = manager_stage_rules(m, &rule, 1);
         if (r >= 0)
                 r = manager_commit(m);
         if (r < 0) {
                 rule->enabled = before->enabled;
                 rule->expires_usec = before->expires_usec;
+                (void) manager_stage_info(m, rule);
                 (void) manager_stage_rules(m, &rule, 1);
                 (void) manager_commit(m);
                 (void) manager_save(m);

@@ -58,7 +58,7 @@ static int push_blocks(Loader *l, Rule *const *rules, size_t n_rules, RulesetIns
 
                 winner = block_winner(rules, n_rules, &rules[i]->source);
                 /* Slot information first: the table must never point at a slot not yet described. */
-                r = loader_set_block_info(l, winner->slot, rule_order_key(winner), winner->action);
+                r = loader_set_block_info(l, winner->slot, rule_order_key(winner), winner->action, winner->expires_usec);
                 if (r < 0)
                         return r;
                 r = loader_block_set(l, &winner->source, winner->slot);
@@ -101,7 +101,8 @@ static int push_classifier(Loader *l, Rule *const *rules, size_t n_rules, enum p
         qsort(sorted, n, sizeof(Rule *), by_rule_order);
 
         for (size_t i = 0; i < n; i++) {
-                r = loader_set_rule_info(l, sorted[i]->slot, rule_order_key(sorted[i]), sorted[i]->action);
+                r = loader_set_rule_info(l, sorted[i]->slot, rule_order_key(sorted[i]), sorted[i]->action,
+                                         sorted[i]->expires_usec);
                 if (r < 0)
                         return r;
         }
