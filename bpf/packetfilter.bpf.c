@@ -60,8 +60,8 @@ ARRAY_MAP(pf_block_counters, struct pf_counter, PF_BLOCK_SLOTS, 0);
 ARRAY_MAP(pf_rule_info, struct pf_rule_info, PF_RULE_SLOTS, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_rank_slot, __u32, PF_COPIES * PF_MAX_RULES, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_proto_class, __u32, PF_COPIES * 256, BPF_F_MMAPABLE);
-ARRAY_MAP(pf_sport_class, __u32, PF_COPIES * 65536, BPF_F_MMAPABLE);
-ARRAY_MAP(pf_dport_class, __u32, PF_COPIES * 65536, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_sport_class, __u32, PF_COPIES * PF_PORT_PROTOCOLS * 65536, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_dport_class, __u32, PF_COPIES * PF_PORT_PROTOCOLS * 65536, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_icmp_class, __u32, PF_COPIES * 256, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_vlan_class, __u32, PF_COPIES * (PF_VLAN_UNTAGGED + 1), BPF_F_MMAPABLE);
 ARRAY_MAP(pf_bitmaps, struct pf_bitmap, PF_COPIES * PF_MAX_CLASSES, BPF_F_MMAPABLE);
@@ -322,10 +322,15 @@ static __always_inline void classify_fields(__u32 copy, const struct pf_gen *gen
         if (mask & (1U << PF_FIELD_PROTOCOL))
                 class[PF_FIELD_PROTOCOL] = class_from_array(&pf_proto_class, copy, 256, p->protocol & 0xff);
         if (p->has_l4 && l4_has_ports(p->protocol)) {
+                __u32 slot = p->protocol == IPPROTO_TCP ? PF_PORT_TCP :
+                             p->protocol == IPPROTO_UDP ? PF_PORT_UDP : PF_PORT_SCTP;
+
                 if (mask & (1U << PF_FIELD_SOURCE_PORT))
-                        class[PF_FIELD_SOURCE_PORT] = class_from_array(&pf_sport_class, copy, 65536, p->sport & 0xffff);
+                        class[PF_FIELD_SOURCE_PORT] = class_from_array(&pf_sport_class, copy, PF_PORT_PROTOCOLS * 65536,
+                                                                       slot * 65536 + (p->sport & 0xffff));
                 if (mask & (1U << PF_FIELD_PORT))
-                        class[PF_FIELD_PORT] = class_from_array(&pf_dport_class, copy, 65536, p->dport & 0xffff);
+                        class[PF_FIELD_PORT] = class_from_array(&pf_dport_class, copy, PF_PORT_PROTOCOLS * 65536,
+                                                                slot * 65536 + (p->dport & 0xffff));
         } else if (p->has_l4 && l4_is_icmp(p->protocol) && (mask & (1U << PF_FIELD_PORT)))
                 class[PF_FIELD_PORT] = class_from_array(&pf_icmp_class, copy, 256, p->icmp_type & 0xff);
         if (mask & (1U << PF_FIELD_VLAN))
@@ -368,12 +373,16 @@ __noinline __s64 classify_bitmaps(const struct pf_classes *c) {
                      b4->summary & b5->summary & b6->summary;
         for (int k = 0; k < (int) PF_BITMAP_WORDS && candidates; k++) {
                 __u32 i = ctz64(candidates) & (PF_BITMAP_WORDS - 1);
-                __u64 w = b0->words[i] & b1->words[i] & b2->words[i] & b3->words[i] &
-                          b4->words[i] & b5->words[i] & b6->words[i];
+                /* Port and addresses first: they are the sparsest, so most false candidates
+                 * end after three loads. */
+                __u64 w = b4->words[i] & b0->words[i] & b1->words[i];
 
+                candidates &= candidates - 1;
+                if (!w)
+                        continue;
+                w &= b2->words[i] & b3->words[i] & b5->words[i] & b6->words[i];
                 if (w)
                         return (__s64) (i * 64 + ctz64(w));
-                candidates &= candidates - 1;
         }
         return -1;
 }

@@ -21,7 +21,7 @@
  * another layout loads fresh maps, fills them and swaps its program into the
  * pinned links, never reusing maps it cannot read.
  */
-#define PF_ABI_VERSION          "5"
+#define PF_ABI_VERSION          "6"
 
 /* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
 #define PF_COPIES               2u
@@ -175,13 +175,21 @@ struct pf_rule_info {
  * Class tables: ARRAY[PF_COPIES * N] of __u32 class (host order), indexed copy * N + value
  * (mmapable; each element takes 8 bytes in the mapping):
  *   pf_proto_class  N = 256    (IP protocol / IPv6 next header)
- *   pf_sport_class  N = 65536  (source port, host order)
- *   pf_dport_class  N = 65536  (destination port, host order)
+ *   pf_sport_class  N = PF_PORT_PROTOCOLS * 65536  (protocol slot * 65536 + source port)
+ *   pf_dport_class  N = PF_PORT_PROTOCOLS * 65536  (protocol slot * 65536 + destination port)
  *   pf_icmp_class   N = 256    (ICMP or ICMPv6 type)
  *   pf_vlan_class   N = 4097   (outer VLAN id; 4096 = untagged)
  * pf_iface_class: HASH struct pf_iface_key -> __u32 class.
  */
 #define PF_VLAN_UNTAGGED        4096u
+/* Port tables are per protocol (a rule with a port always names tcp, udp or sctp), so a
+ * packet's port class holds only rules of its own protocol: sparser bitmaps, fewer candidates. */
+enum pf_port_protocol {
+        PF_PORT_TCP = 0,
+        PF_PORT_UDP,
+        PF_PORT_SCTP,
+        PF_PORT_PROTOCOLS,
+};
 struct pf_iface_key {
         __u32 copy;                     /* host order */
         __u32 ifindex;                  /* host order */

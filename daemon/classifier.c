@@ -159,7 +159,14 @@ static int port_event_compare(const void *a, const void *b) {
 }
 
 /* Ports: a sweep over 0..65535, the set changing only where some rule's range starts or ends. */
-static int build_port_table(struct builder *b, enum pf_field f, uint32_t *table) {
+static const uint8_t port_protocols[PF_PORT_PROTOCOLS] = {
+        [PF_PORT_TCP] = 6,
+        [PF_PORT_UDP] = 17,
+        [PF_PORT_SCTP] = 132,
+};
+
+/* Ports, for one protocol: rules with a port of another protocol never match such a packet. */
+static int build_port_table(struct builder *b, enum pf_field f, enum pf_port_protocol proto, uint32_t *table) {
         _cleanup_free_ struct port_event *events = NULL;
         size_t n = 0;
         words_t w;
@@ -178,6 +185,9 @@ static int build_port_table(struct builder *b, enum pf_field f, uint32_t *table)
                 else if (f == PF_FIELD_PORT && (rule->match & RULE_MATCH_PORT))
                         pr = &rule->port;
                 else
+                        continue;
+                /* A port rule always names its protocol (rule_validate() sees to it). */
+                if (rule->protocol != port_protocols[proto])
                         continue;
                 events[n++] = (struct port_event) { .at = pr->first, .rank = i, .set = true };
                 events[n++] = (struct port_event) { .at = (uint32_t) pr->last + 1, .rank = i, .set = false };
@@ -425,9 +435,11 @@ int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_
         if (r >= 0)
                 r = build_value_table(b, PF_FIELD_VLAN, PF_VLAN_UNTAGGED, c->vlan, names_vlan);
         if (r >= 0)
-                r = build_port_table(b, PF_FIELD_SOURCE_PORT, c->sport);
-        if (r >= 0)
-                r = build_port_table(b, PF_FIELD_PORT, c->dport);
+                for (unsigned p = 0; p < PF_PORT_PROTOCOLS && r >= 0; p++) {
+                        r = build_port_table(b, PF_FIELD_SOURCE_PORT, p, c->sport[p]);
+                        if (r >= 0)
+                                r = build_port_table(b, PF_FIELD_PORT, p, c->dport[p]);
+                }
         if (r >= 0)
                 r = build_interfaces(b, ifindex_of);
         if (r >= 0)

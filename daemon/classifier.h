@@ -24,8 +24,8 @@ typedef struct Classifier {
         uint32_t field_mask;                            /* bit (1 << enum pf_field) */
         uint32_t absent_class[_PF_FIELD_MAX];
         uint32_t proto[256];
-        uint32_t sport[65536];
-        uint32_t dport[65536];
+        uint32_t sport[PF_PORT_PROTOCOLS][65536];
+        uint32_t dport[PF_PORT_PROTOCOLS][65536];
         uint32_t icmp[256];
         uint32_t vlan[PF_VLAN_UNTAGGED + 1];
         struct classifier_interface *interfaces;

@@ -747,10 +747,13 @@ static int loader_write_classifier(Loader *l, unsigned copy) {
                 mapped_array_set_u32(&l->proto, copy * 256 + v, c->proto[v]);
                 mapped_array_set_u32(&l->icmp, copy * 256 + v, c->icmp[v]);
         }
-        for (size_t v = 0; v < 65536; v++) {
-                mapped_array_set_u32(&l->sport, copy * 65536 + v, c->sport[v]);
-                mapped_array_set_u32(&l->dport, copy * 65536 + v, c->dport[v]);
-        }
+        for (size_t p = 0; p < PF_PORT_PROTOCOLS; p++)
+                for (size_t v = 0; v < 65536; v++) {
+                        size_t i = (copy * PF_PORT_PROTOCOLS + p) * 65536 + v;
+
+                        mapped_array_set_u32(&l->sport, i, c->sport[p][v]);
+                        mapped_array_set_u32(&l->dport, i, c->dport[p][v]);
+                }
         for (size_t v = 0; v <= PF_VLAN_UNTAGGED; v++)
                 mapped_array_set_u32(&l->vlan, copy * (PF_VLAN_UNTAGGED + 1) + v, c->vlan[v]);
         for (size_t rank = 0; rank < PF_MAX_RULES; rank++)
