@@ -178,74 +178,64 @@ static int append_value(sd_bus_message *m, const char *type, Cursor *c) {
         return -EINVAL;
 }
 
+/* Appends one dictionary entry: key, then a variant of the given type holding a value from the input. */
+static int append_entry(sd_bus_message *m, const char *key, const char *type, Cursor *c) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(m, 's', key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', type);
+        if (r >= 0)
+                r = append_value(m, type, c);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 /* Builds the method call from the recipe. Returns 0 and the message, or < 0 when sd-bus refuses the recipe. */
 static int build_message(Cursor *c, bool many, sd_bus_message **ret) {
-        sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
         r = sd_bus_message_new_method_call(bus, &m, "org.example.PacketFilter", "/org/example/PacketFilter",
                                            "org.example.PacketFilter1", many ? "AddRules" : "AddRule");
-        if (r < 0)
-                goto fail;
-        if (many) {
+        if (r >= 0 && many)
                 r = sd_bus_message_open_container(m, 'a', "a{sv}");
-                if (r < 0)
-                        goto fail;
-        }
-        r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r < 0)
-                goto fail;
-
-        while (c->left > 0) {
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        while (r >= 0 && c->left > 0) {
                 uint8_t k = take_byte(c);
-                const char *type;
                 char key[STRING_MAX];
 
                 if (k == 0xff) {
-                        if (!many)
-                                continue;
-                        r = sd_bus_message_close_container(m);
-                        if (r >= 0)
+                        /* The next rule of aa{sv}; nothing in a lone a{sv}. */
+                        if (many)
+                                r = sd_bus_message_close_container(m);
+                        if (r >= 0 && many)
                                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-                        if (r < 0)
-                                goto fail;
                         continue;
                 }
                 if (k % 32 < N_KEY_NAMES)
                         snprintf(key, sizeof(key), "%s", key_names[k % 32]);
-                else if (take_string(c, key, sizeof(key)) < 0) {
-                        r = -EINVAL;
-                        goto fail;
-                }
-                type = value_types[take_byte(c) % N_VALUE_TYPES];
-
-                r = sd_bus_message_open_container(m, 'e', "sv");
+                else
+                        r = take_string(c, key, sizeof(key));
                 if (r >= 0)
-                        r = sd_bus_message_append_basic(m, 's', key);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', type);
-                if (r >= 0)
-                        r = append_value(m, type, c);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r < 0)
-                        goto fail;
+                        r = append_entry(m, key, value_types[take_byte(c) % N_VALUE_TYPES], c);
         }
-
-        r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r >= 0 && many)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
                 r = sd_bus_message_seal(m, 1, 0);
         if (r < 0)
-                goto fail;
-        *ret = m;
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
-fail:
-        sd_bus_message_unref(m);
-        return r;
 }
 
 static bool rules_equal(const Rule *a, const Rule *b) {
