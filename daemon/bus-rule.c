@@ -206,57 +206,58 @@ void rules_free_many(Rule **rules, size_t n) {
         free(rules);
 }
 
+/* Rules read so far, freed unless handed over. */
+struct rules_read {
+        Rule **rules;
+        size_t n, allocated;
+};
+
+static void rules_read_done(struct rules_read *l) {
+        rules_free_many(l->rules, l->n);
+}
+
 int bus_message_read_rules(sd_bus_message *m, const char *default_group, Rule ***ret, size_t *ret_n,
                            sd_bus_error *error) {
-        Rule **rules = NULL;
-        size_t n = 0, allocated = 0;
+        _cleanup_(rules_read_done) struct rules_read l = {};
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "a{sv}");
         if (r < 0)
                 return r;
         for (;;) {
+                _cleanup_(rule_freep) Rule *rule = NULL;
                 uint32_t timeout;
-                Rule *rule;
 
                 r = sd_bus_message_at_end(m, false);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 if (r > 0)
                         break;
-                if (n >= BUS_RULES_MAX) {
-                        r = sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
-                                              "Too many rules in one call (at most %u).", BUS_RULES_MAX);
-                        goto fail;
-                }
-                r = bus_message_read_rule(m, (int) n, default_group, &rule, &timeout, error);
+                if (l.n >= BUS_RULES_MAX)
+                        return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
+                                                 "Too many rules in one call (at most %u).", BUS_RULES_MAX);
+                r = bus_message_read_rule(m, (int) l.n, default_group, &rule, &timeout, error);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 rule->expires_usec = timeout ? now_realtime_usec() + (uint64_t) timeout * 1000000ULL : 0;
-                if (n == allocated) {
-                        size_t want = allocated ? allocated * 2 : 16;
-                        Rule **rs = reallocarray(rules, want, sizeof(Rule *));
+                if (l.n == l.allocated) {
+                        size_t want = l.allocated ? l.allocated * 2 : 16;
+                        Rule **rs = reallocarray(l.rules, want, sizeof(Rule *));
 
-                        if (!rs) {
-                                rule_free(rule);
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        rules = rs;
-                        allocated = want;
+                        if (!rs)
+                                return -ENOMEM;
+                        l.rules = rs;
+                        l.allocated = want;
                 }
-                rules[n++] = rule;
+                l.rules[l.n++] = TAKE_PTR(rule);
         }
         r = sd_bus_message_exit_container(m);
         if (r < 0)
-                goto fail;
-        *ret = rules;
-        *ret_n = n;
+                return r;
+        *ret = TAKE_PTR(l.rules);
+        *ret_n = l.n;
+        l.n = 0;
         return 0;
-
-fail:
-        rules_free_many(rules, n);
-        return r;
 }
 
 /* A rule as a{sv}: the keys of the rule model, only those set, plus id, counters and times. */

@@ -267,6 +267,13 @@ static void manager_unremove(Manager *m, Rule **rules, size_t n) {
                         (void) rule_index_add(m->blocks, rules[i]);
 }
 
+/* Undoes the set and index part of a change that was not saved yet; returns r. */
+static int manager_change_undo(Manager *m, Rule **added, size_t n_added, Rule **removed, size_t n_removed, int r) {
+        manager_unadd(m, added, n_added);
+        manager_unremove(m, removed, n_removed);
+        return r;
+}
+
 static void manager_announce(Manager *m, const struct manager_changes *c, unsigned what) {
         if (m->notify_changes)
                 m->notify_changes(m, c);
@@ -350,13 +357,13 @@ int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum
                                 (void) rule_set_steal(m->rules, rule->id);
                 }
                 if (r < 0)
-                        goto undo;
+                        return manager_change_undo(m, add, n_added, removed, n_removed, r);
         }
 
         /* On disk first: nothing acknowledged is lost by a crash. */
         r = manager_save(m);
         if (r < 0)
-                goto undo;
+                return manager_change_undo(m, add, n_added, removed, n_removed, r);
 
         for (size_t i = 0; i < n_add && r >= 0; i++)
                 r = manager_stage_slot(m, add[i]);
@@ -384,11 +391,6 @@ int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum
         for (size_t i = 0; i < n_removed; i++)
                 rule_free(removed[i]);
         return 0;
-
-undo:
-        manager_unadd(m, add, n_added);
-        manager_unremove(m, removed, n_removed);
-        return r;
 }
 
 int manager_add_rules(Manager *m, Rule **rules, size_t n, uint32_t *ret_ids) {

@@ -6,14 +6,16 @@
 # real daemon printed for `--json list` and `--json status`, so no bus is
 # needed; PF_CTL=path/to/packetfilterctl (with DBUS_SYSTEM_BUS_ADDRESS of a
 # running daemon) checks the verbs and words against the real CLI instead.
-# Needs bash-completion (Debian package bash-completion); skips without it.
+# Needs bash-completion (Debian package bash-completion): fails without it,
+# or skips with PF_ALLOW_SKIP=1.
 set -o nounset -o pipefail
 
 SOURCE_DIR=${PF_SOURCE_DIR:-$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)}
 BASH_COMPLETION=${PF_BASH_COMPLETION:-/usr/share/bash-completion/bash_completion}
 if [ ! -r "$BASH_COMPLETION" ]; then
-        echo "SKIP: $BASH_COMPLETION missing (Debian package bash-completion)"
-        exit 77
+        echo "FAIL: missing prerequisite: $BASH_COMPLETION (Debian package bash-completion; set PF_ALLOW_SKIP=1 to skip instead)" >&2
+        [ "${PF_ALLOW_SKIP:-0}" = 1 ] && exit 77
+        exit 1
 fi
 
 work=$(mktemp -d)
