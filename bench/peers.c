@@ -15,6 +15,7 @@
 #include "floor.skel.h"
 #include "log.h"
 #include "lpm.skel.h"
+#include "loader.h"
 #include "peers.h"
 
 /* ---- floor ---- */
@@ -313,18 +314,7 @@ int driver_set_sources(Driver *d, const uint32_t *addrs, size_t n) {
 /* ---- memory ---- */
 
 uint64_t map_fd_memory(int fd) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char path[64], line[256];
-        uint64_t v = 0;
-
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-        f = fopen(path, "re");
-        if (!f)
-                return 0;
-        while (fgets(line, sizeof(line), f))
-                if (sscanf(line, "memlock: %" SCNu64, &v) == 1)
-                        break;
-        return v;
+        return loader_fd_memory(fd);
 }
 
 int prog_map_memory(int prog_fd, struct map_memory **ret, size_t *ret_n) {

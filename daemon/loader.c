@@ -985,7 +985,7 @@ int loader_statistics_reset(Loader *l) {
 }
 
 /* The kernel's own account of a map's memory (fdinfo "memlock", exact since Linux 6.4). */
-static uint64_t map_memory(int fd) {
+uint64_t loader_fd_memory(int fd) {
         _cleanup_fclose_ FILE *f = NULL;
         char path[64], line[256];
         uint64_t v = 0;
@@ -1005,6 +1005,6 @@ uint64_t loader_map_memory(Loader *l) {
         uint64_t total = 0;
 
         bpf_object__for_each_map(map, l->skel->obj)
-                total += map_memory(bpf_map__fd(map));
+                total += loader_fd_memory(bpf_map__fd(map));
         return total;
 }

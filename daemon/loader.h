@@ -96,3 +96,5 @@ int loader_statistics_reset(Loader *l);
 
 /* Bytes of kernel memory the maps take (for benchmarks and GetStatistics). */
 uint64_t loader_map_memory(Loader *l);
+/* The same for any BPF map or program fd (the kernel's fdinfo "memlock"). */
+uint64_t loader_fd_memory(int fd);
