@@ -321,6 +321,30 @@ int loader_rename(Loader *l, const char *old_ifname, const char *new_ifname) {
         return 0;
 }
 
+int loader_pinned_link_ifname(Loader *l, const char *ifname, char ret[static IF_NAMESIZE]) {
+        _cleanup_free_ char *pin = NULL;
+        _cleanup_close_ int fd = -1;
+        struct bpf_link_info info = {};
+        __u32 len = sizeof(info);
+        char name[IF_NAMESIZE];
+        int r;
+
+        if (!l->bpffs_dir)
+                return -ENOENT;
+        r = loader_pin_path(l, "links", ifname, &pin);
+        if (r < 0)
+                return r;
+        fd = bpf_obj_get(pin);
+        if (fd < 0)
+                return -ENOENT;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex == 0)
+                return -ENOENT;
+        if (!if_indextoname(info.xdp.ifindex, name))
+                return -ENOENT;
+        memcpy(ret, name, IF_NAMESIZE);
+        return 0;
+}
+
 void loader_forget(Loader *l, const char *ifname) {
         _cleanup_free_ char *pin = NULL;
         struct attachment *a = loader_find_attachment(l, ifname);

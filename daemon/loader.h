@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
 
 #include "address.h"
 #include "classifier.h"
@@ -54,6 +55,10 @@ int loader_prog_fd(Loader *l);
 
 /* Follows an interface's new name: the attachment and its pin are renamed. -ENOENT if not ours. */
 int loader_rename(Loader *l, const char *old_ifname, const char *new_ifname);
+/* The interface a pinned link of an earlier run is attached to now, by its current name
+ * (an interface renamed while no daemon ran). -ENOENT: no pin, or its interface is gone. */
+int loader_pinned_link_ifname(Loader *l, const char *ifname, char ret[static IF_NAMESIZE]);
+
 /* Forgets an attachment whose interface is gone (its link is defunct); unpins it. */
 void loader_forget(Loader *l, const char *ifname);
 

@@ -765,8 +765,27 @@ static int manager_apply_all(Manager *m) {
 }
 
 static void manager_attach_one(Manager *m, const char *ifname, enum xdp_mode requested) {
+        char renamed[IF_NAMESIZE];
         enum xdp_mode in_effect;
         int r;
+
+        /* Renamed while no daemon ran? Its pinned link knows the interface: follow it. */
+        if (if_nametoindex(ifname) == 0 && loader_pinned_link_ifname(m->loader, ifname, renamed) >= 0 &&
+            !manager_find_interface(m, renamed) && !loader_is_attached(m->loader, renamed)) {
+                _cleanup_free_ char *old_pin = NULL, *new_pin = NULL;
+
+                if (asprintf(&old_pin, "%s/links/%s", m->bpffs_dir, ifname) >= 0 &&
+                    asprintf(&new_pin, "%s/links/%s", m->bpffs_dir, renamed) >= 0 &&
+                    rename(old_pin, new_pin) >= 0) {
+                        Interface *iface = manager_find_interface(m, ifname);
+
+                        log_info("Interface %s was renamed %s while the daemon was not running; following it.",
+                                 ifname, renamed);
+                        if (iface)
+                                snprintf(iface->name, sizeof(iface->name), "%s", renamed);
+                        ifname = renamed;
+                }
+        }
 
         r = loader_attach(m->loader, ifname, requested, &in_effect);
         if (r == -ENODEV) {
@@ -845,12 +864,12 @@ int manager_start(Manager *m) {
                 if (!manager_find_interface(m, s->interfaces[i].name))
                         manager_attach_one(m, s->interfaces[i].name, xdp_mode_from_string(s->interfaces[i].mode));
         manager_adopt_pinned_links(m);
-        if (recovered) {
-                /* Write the recovered state back, so the next start finds it first. */
-                r = manager_save(m);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to save the recovered state: %m");
-        }
+        /* Write back what start-up found (a recovered state, interfaces followed to new
+         * names, expired rules), so that the next start begins from it. */
+        r = manager_save(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to save the state after start-up%s: %m",
+                                  recovered ? " (recovered from the previous one)" : "");
         /* Every link now runs this program with these maps: an older version's maps can go. */
         (void) loader_prune_stale_pins(m->loader);
 

@@ -115,6 +115,22 @@ wait_interfaces "after the restart" 2 -qF "\"$RENAMED_IF\" \"generic\""
 interfaces | grep -qF "\"$SANDBOX_FW_IF\"" && fail "the old name came back after the restart: $(interfaces)"
 check_ping_blocked "$SANDBOX_FW_IPV4"
 
+step "renamed while the daemon is down: the next daemon follows it by its pinned link"
+sandbox_stop_daemon
+ip -n "$SANDBOX_FW_NS" link set "$RENAMED_IF" down
+ip -n "$SANDBOX_FW_NS" link set "$RENAMED_IF" name "$SANDBOX_FW_IF"
+ip -n "$SANDBOX_FW_NS" link set "$SANDBOX_FW_IF" up
+check_ping_blocked "$SANDBOX_FW_IPV4"
+sandbox_start_daemon
+wait_interfaces "Interfaces shows $SANDBOX_FW_IF again" 2 -qF "\"$SANDBOX_FW_IF\" \"generic\""
+interfaces | grep -qF "\"$RENAMED_IF\"" && fail "the name from before the stop is still listed: $(interfaces)"
+ok "followed to $SANDBOX_FW_IF"
+check_ping_blocked "$SANDBOX_FW_IPV4"
+ip -n "$SANDBOX_FW_NS" link set "$SANDBOX_FW_IF" down
+ip -n "$SANDBOX_FW_NS" link set "$SANDBOX_FW_IF" name "$RENAMED_IF"
+ip -n "$SANDBOX_FW_NS" link set "$RENAMED_IF" up
+wait_interfaces "Interfaces shows $RENAMED_IF" 5 -qF "\"$RENAMED_IF\" \"generic\""
+
 step "DetachInterface on the new name detaches the filter"
 pf_ctl detach "$RENAMED_IF"
 interfaces | grep -qF "\"$RENAMED_IF\"" && fail "$RENAMED_IF still listed after detach: $(interfaces)"
