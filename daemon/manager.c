@@ -367,8 +367,11 @@ int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum
 
         for (size_t i = 0; i < n_add && r >= 0; i++)
                 r = manager_stage_slot(m, add[i]);
-        memcpy(touched, removed, n_removed * sizeof(Rule *));
-        memcpy(touched + n_removed, add, n_add * sizeof(Rule *));
+        /* memcpy() with a NULL source is undefined even for 0 bytes: copy only what there is. */
+        if (n_removed > 0)
+                memcpy(touched, removed, n_removed * sizeof(Rule *));
+        if (n_add > 0)
+                memcpy(touched + n_removed, add, n_add * sizeof(Rule *));
         if (r >= 0)
                 r = manager_stage_rules(m, touched, n_removed + n_add);
         if (r >= 0)
