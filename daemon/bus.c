@@ -23,6 +23,10 @@
 #define POLKIT_ACTION_MANAGE_RULES "org.example.packetfilter.manage-rules"
 #define POLKIT_ACTION_MANAGE_INTERFACES "org.example.packetfilter.manage-interfaces"
 
+/* The most rules one ListRules/ListRulesInGroup reply carries: ~260 bytes each stays well under
+ * the system bus's 32 MiB message limit (past which the bus would drop the daemon's connection). */
+#define RULES_PER_REPLY_MAX 65536
+
 /* Past this many rules in one change, one RulesReplaced(group, count) per group stands for
  * the per-rule signals: a GUI re-reads the group instead of drowning in signals. */
 #define SIGNALS_PER_CHANGE_MAX 64
@@ -97,6 +101,11 @@ static int reply_rules(sd_bus_message *msg, Manager *m, const char *group) {
         for (size_t i = 0; i < m->rules->n_rules; i++)
                 if (!group || streq(m->rules->rules[i]->group, group))
                         sorted[n++] = m->rules->rules[i];
+        if (n > RULES_PER_REPLY_MAX)
+                return sd_bus_reply_method_errorf(msg, PF_ERROR_LIMIT_EXCEEDED,
+                                                  "%zu rules are more than one reply may carry (%u); "
+                                                  "list them by group with ListRulesInGroup.",
+                                                  n, RULES_PER_REPLY_MAX);
         qsort(sorted, n, sizeof(Rule *), rule_pointer_compare);
 
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -339,6 +348,9 @@ static int method_remove_rules(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_read_array(msg, 'u', (const void **) &ids, &size);
         if (r < 0)
                 return r;
+        if (size / sizeof(uint32_t) > RULES_PER_REPLY_MAX)
+                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
+                                         "Too many ids in one call (at most %u).", RULES_PER_REPLY_MAX);
         return remove_ids(msg, userdata, ids, size / sizeof(uint32_t), error);
 }
 
@@ -781,6 +793,11 @@ int bus_setup(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
+        /* Without the bus nobody can manage the filter: exit (it stays in place) and let
+         * systemd start us again. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set exit on disconnect: %m");
 
         m->notify = bus_on_manager_change;
         m->notify_changes = bus_on_changes;

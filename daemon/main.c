@@ -150,6 +150,10 @@ static int run(int argc, char *argv[]) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        if (r > 0)
+                /* The bus dropped us (sd_bus_set_exit_on_disconnect): fail, so Restart= applies. */
+                return log_error_errno(-ECONNRESET, "Lost the connection to the system bus; exiting, "
+                                       "the filter stays in place.");
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping.");
         manager_stop(m);

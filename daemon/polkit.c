@@ -11,15 +11,17 @@
 /* polkit may wait for a password typed into an agent; give a person time. */
 #define POLKIT_TIMEOUT_USEC (120ULL * 1000000ULL)
 
-/* One caller cannot pile up checks (each holds its message and a polkit call):
- * past this many pending, its calls are refused until some are answered. */
-#define POLKIT_PENDING_PER_CALLER_MAX 16
+/* One user cannot pile up checks (each holds its message and a polkit call), however
+ * many connections it opens: past these, calls are refused until some are answered. */
+#define POLKIT_PENDING_PER_USER_MAX 16
+#define POLKIT_PENDING_MAX 64
 
 typedef struct PolkitQuery PolkitQuery;
 struct PolkitQuery {
         PolkitRegistry *registry;
         PolkitQuery *next;
         sd_bus_message *request;        /* the method call waiting for the answer */
+        uid_t uid;                      /* the caller's */
         char *action;
         sd_bus_slot *slot;              /* the CheckAuthorization call in flight; NULL once answered */
         bool answered;
@@ -130,16 +132,20 @@ static int polkit_on_answer(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
-static unsigned polkit_pending_for(PolkitRegistry *registry, const char *sender) {
-        unsigned n = 0;
+/* Pending checks in all, and of one user. */
+static void polkit_pending_count(PolkitRegistry *registry, uid_t uid, unsigned *ret_total, unsigned *ret_user) {
+        unsigned total = 0, user = 0;
 
         for (PolkitQuery *q = registry->queries; q; q = q->next)
-                if (!q->answered && streq_ptr(sd_bus_message_get_sender(q->request), sender))
-                        n++;
-        return n;
+                if (!q->answered) {
+                        total++;
+                        user += q->uid == uid;
+                }
+        *ret_total = total;
+        *ret_user = user;
 }
 
-static int polkit_start_query(PolkitRegistry *registry, sd_bus_message *m, const char *action,
+static int polkit_start_query(PolkitRegistry *registry, sd_bus_message *m, uid_t uid, const char *action,
                               const char *const *details) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         PolkitQuery *q;
@@ -179,6 +185,7 @@ static int polkit_start_query(PolkitRegistry *registry, sd_bus_message *m, const
         if (!q)
                 return -ENOMEM;
         q->registry = registry;
+        q->uid = uid;
         q->error = SD_BUS_ERROR_NULL;
         q->request = sd_bus_message_ref(m);
         q->action = strdup(action);
@@ -213,6 +220,7 @@ static int bus_message_sender_uid(sd_bus_message *m, uid_t *ret) {
 
 int polkit_verify(PolkitRegistry *registry, sd_bus_message *m, const char *action,
                   const char *const *details, sd_bus_error *error) {
+        unsigned pending_total, pending_user;
         PolkitQuery *q;
         uid_t uid;
         int r;
@@ -233,12 +241,15 @@ int polkit_verify(PolkitRegistry *registry, sd_bus_message *m, const char *actio
                 return r;
         }
 
-        if (polkit_pending_for(registry, sd_bus_message_get_sender(m)) >= POLKIT_PENDING_PER_CALLER_MAX)
+        if (r < 0)
+                uid = (uid_t) -1;       /* unknown: counted together, and polkit decides */
+        polkit_pending_count(registry, uid, &pending_total, &pending_user);
+        if (pending_user >= POLKIT_PENDING_PER_USER_MAX || pending_total >= POLKIT_PENDING_MAX)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                         "Too many authorization checks pending for this caller (at most %u).",
-                                         POLKIT_PENDING_PER_CALLER_MAX);
+                                         "Too many authorization checks pending (at most %u per user, %u in all).",
+                                         POLKIT_PENDING_PER_USER_MAX, POLKIT_PENDING_MAX);
 
-        r = polkit_start_query(registry, m, action, details);
+        r = polkit_start_query(registry, m, uid, action, details);
         if (r < 0) {
                 log_warning_errno(r, "Failed to ask polkit, denying: %m");
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,

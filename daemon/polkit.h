@@ -20,8 +20,9 @@ PolkitRegistry *polkit_registry_free(PolkitRegistry *r);
  * Returns 1 authorized (go on), 0 pending (return 1 from the handler: the
  * reply comes later), or a negative errno with *error set to
  * AccessDenied / InteractiveAuthorizationRequired.
- * Callers with uid 0 are authorized without asking polkit. A caller with
- * POLKIT_PENDING_PER_CALLER_MAX (16) checks pending gets LimitsExceeded.
+ * Callers with uid 0 are authorized without asking polkit. A user with 16
+ * checks pending (over all its connections), or 64 pending in all, gets
+ * LimitsExceeded.
  */
 int polkit_verify(PolkitRegistry *registry, sd_bus_message *m, const char *action,
                   const char *const *details, sd_bus_error *error);

@@ -144,8 +144,8 @@ static void put_l4(const struct packet_spec *spec, int family, const uint8_t *sr
         case PACKET_L4_ICMPV6:
                 p[0] = spec->icmp_type;
                 p[1] = spec->icmp_code;
-                if (hlen >= 24)
-                        memcpy(p + 8, dst, 16); /* target address */
+                if (hlen >= 24 && family == AF_INET6)
+                        memcpy(p + 8, dst, 16); /* target address (an IPv6 one only) */
                 put16(p + 2, packet_checksum(
                         p, l4_len, pseudo_header_sum(family, src, dst, PROTO_ICMPV6, l4_len)));
                 break;

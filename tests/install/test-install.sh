@@ -88,6 +88,10 @@ mkdir -p "$verify_root$PF_UNITDIR"
 for dir in /lib/systemd/system /usr/lib/systemd/system; do
         [ -d "$dir" ] && cp -an "$dir/." "$verify_root$PF_UNITDIR/"
 done
+# ExecReload= runs kill(1), which the host has: give the tree the same, as the system it lands on has.
+mkdir -p "$verify_root/usr/bin" "$verify_root/bin"
+cp -a "$(type -P kill)" "$verify_root/usr/bin/kill"
+cp -a "$(type -P kill)" "$verify_root/bin/kill"
 [ -e "$verify_root$PF_UNITDIR/dbus.socket" ] || fail "the host has no dbus.socket to verify against (Debian package dbus)"
 status=0
 systemd-analyze verify --man=no --root="$verify_root" packetfilterd.service >"$work/verify.txt" 2>&1 || status=$?

@@ -200,9 +200,7 @@ check_eq "RemoveRules [$id11, $id12] ($F2B_GROUP) as $F2B_USER" ok \
 check_eq "ReplaceRules $F2B_GROUP as $F2B_USER" ok \
         "$(gcall --as "$F2B_USER" ReplaceRules "'$F2B_GROUP'" "[{'action': <'drop'>, 'source': <'198.51.100.13'>}, {'action': <'drop'>, 'source': <'198.51.100.14'>, 'group': <'$F2B_GROUP'>}]")"
 check_eq "rules of $F2B_GROUP after ReplaceRules" "198.51.100.13/32 198.51.100.14/32" \
-        "$(gcall_reply ListRulesInGroup "'$F2B_GROUP'" | grep -o "'source': <'[^']*'>" | sed "s/.*<'\(.*\)'>/\1/" |
-                while read -r a; do python3 -c "import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1]))" "$a"; done |
-                sort | tr '\n' ' ' | sed 's/ $//')"
+        "$(pf_call_json ListRulesInGroup s "$F2B_GROUP" | pf_json rule-sources | sort | paste -sd ' ')"
 check_gt "Generation after $F2B_USER's changes" "$(generation)" "$before"
 check_eq "rule $RULE_DEFAULT (default) still there" default "$(rule_group_of "$RULE_DEFAULT")"
 pf_call_json ListRules | pf_json rule-field "$BLOCKED" id >/dev/null
