@@ -59,6 +59,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "isolate.h"
 #include "loader.h"
 #include "log.h"
 #include "macro.h"
@@ -390,14 +391,10 @@ static int run_test(enum xdp_mode mode, unsigned seconds) {
 }
 
 static int isolate(void) {
-        /* A private bpffs; then the filter side's network namespace, with IPv6 off before any link. */
-        if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
-                return log_error_errno(negative_errno(), "Failed to create mount and network namespaces: %m");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return log_error_errno(negative_errno(), "Failed to make mounts private: %m");
-        if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
-                return log_error_errno(negative_errno(), "Failed to mount a private bpffs: %m");
-        return disable_ipv6();
+        /* A private bpffs and the filter side's network namespace, with IPv6 off before any link. */
+        int r = test_isolate(NULL, NULL);
+
+        return r < 0 ? r : disable_ipv6();
 }
 
 int main(int argc, char *argv[]) {

@@ -46,6 +46,7 @@
 #include "loader.h"
 #include "log.h"
 #include "macro.h"
+#include "isolate.h"
 #include "packet.h"
 #include "reference.h"
 #include "ruleset-loader.h"
@@ -688,22 +689,6 @@ static int run_set(Loader *l, RulesetInstalled *installed, uint64_t seed, unsign
         return failures;
 }
 
-static int isolate(void) {
-        int r;
-
-        /* A private bpffs and network namespace, gone with the process however it ends. */
-        if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
-                return log_error_errno(negative_errno(), "Failed to create mount and network namespaces: %m");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return log_error_errno(negative_errno(), "Failed to make mounts private: %m");
-        if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
-                return log_error_errno(negative_errno(), "Failed to mount a private bpffs: %m");
-        r = system("ip link add " TEST_IFACE0 " type veth peer name " TEST_IFACE1);
-        if (r != 0)
-                return log_error_errno(-EIO, "Failed to create a veth pair in the test's namespace (ip: %d).", r);
-        return 0;
-}
-
 static int parse_number(const char *s, uint64_t *ret) {
         char *end;
 
@@ -744,7 +729,7 @@ int main(int argc, char *argv[]) {
         printf("# seed %" PRIu64 " (replay: %s %" PRIu64 ")\n", seed, argv[0], seed);
         fflush(stdout);
 
-        if (isolate() < 0)
+        if (test_isolate(TEST_IFACE0, TEST_IFACE1) < 0)
                 return EXIT_FAILURE;
         r = loader_new(NULL, &l);
         if (r < 0)

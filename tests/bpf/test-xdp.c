@@ -42,6 +42,7 @@
 #include "loader.h"
 #include "log.h"
 #include "macro.h"
+#include "isolate.h"
 #include "packet.h"
 #include "reference.h"
 #include "ruleset-loader.h"
@@ -1927,28 +1928,6 @@ static int test_unpinned_loader_pins_nothing(void) {
         return mismatches;
 }
 
-/*
- * Whatever the loader does, this test must not leave pins in the host's
- * bpffs, nor touch the host's interfaces: it runs in its own mount namespace
- * with a fresh bpffs on /sys/fs/bpf, and in its own network namespace where
- * it makes the veth pair that interface rules name. Both vanish with the
- * process, however it ends.
- */
-static int isolate(void) {
-        int r;
-
-        if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
-                return log_error_errno(negative_errno(), "Failed to create mount and network namespaces: %m");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return log_error_errno(negative_errno(), "Failed to make mounts private: %m");
-        if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
-                return log_error_errno(negative_errno(), "Failed to mount a private bpffs: %m");
-        r = system("ip link add " TEST_IFACE0 " type veth peer name " TEST_IFACE1);
-        if (r != 0)
-                return log_error_errno(-EIO, "Failed to create a veth pair in the test's namespace (ip: %d).", r);
-        return 0;
-}
-
 int main(int argc, char *argv[]) {
         _cleanup_(loader_freep) Loader *l = NULL;
         RulesetInstalled installed = {};
@@ -1964,7 +1943,7 @@ int main(int argc, char *argv[]) {
                 return allow_skip ? 77 : EXIT_FAILURE;
         }
 
-        if (isolate() < 0)
+        if (test_isolate(TEST_IFACE0, TEST_IFACE1) < 0)
                 return EXIT_FAILURE;
         if (collect_slots(&slots) < 0)
                 return EXIT_FAILURE;
