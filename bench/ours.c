@@ -185,7 +185,7 @@ int ours_set_rules(Ours *o, const struct bench_rule *rules, size_t n, struct our
                 if (rule_compare(v[i - 1], v[i]) >= 0)
                         r = log_error_errno(-EINVAL, "Generated rules %zu and %zu are out of rule order.", i - 1, i);
         if (r >= 0) {
-                r = classifier_build(v, n, PF_ACTION_PASS, no_interfaces, &c);
+                r = classifier_build(v, n, PF_ACTION_PASS, no_interfaces, NULL, 0, &c);
                 if (r < 0)
                         log_error_errno(r, "classifier_build() of %zu rules failed: %m", n);
         }

@@ -9,7 +9,8 @@
  *      from the DIR-24 table (IPv4 up to /24) or by probing pf_prefixes at
  *      the lengths present, longest first;
  *   4. classifier rules: one class per field (arrays for protocol, ports,
- *      ICMP type and VLAN; a binary search over intervals for addresses),
+ *      ICMP type and VLAN; a binary search over intervals for addresses;
+ *      for named sets, the address's membership from a second prefix table),
  *      the AND of their bitmaps; the lowest set bit is the first match;
  *   5. the earlier of the two in rule order decides; else the default action.
  * Nothing loops over rules: the cost depends on the fields and prefix
@@ -55,6 +56,8 @@ ARRAY_MAP(pf_config, struct pf_config, 1, 0);
 ARRAY_MAP(pf_gen, struct pf_gen, PF_COPIES, 0);
 ARRAY_MAP(pf_masks, struct pf_mask, 129, 0);
 ARRAY_MAP(pf_v4_block, struct pf_tbl24_row, PF_COPIES * PF_V4_TBL24_ENTRIES / PF_TBL24_ROW, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_v4_set, struct pf_tbl24_row, PF_COPIES * PF_V4_TBL24_ENTRIES / PF_TBL24_ROW, BPF_F_MMAPABLE);
+ARRAY_MAP(pf_set_class, __u32, PF_COPIES * 2 * PF_MAX_MEMBERSHIPS, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_block_info, struct pf_rule_info, PF_BLOCK_SLOTS, BPF_F_MMAPABLE);
 ARRAY_MAP(pf_block_counters, struct pf_counter, PF_BLOCK_SLOTS, 0);
 ARRAY_MAP(pf_rule_info, struct pf_rule_info, PF_RULE_SLOTS, BPF_F_MMAPABLE);
@@ -149,9 +152,9 @@ static __always_inline __u32 ctz64(__u64 x) {
  *
  * A global function: the verifier checks it once, not once per caller path.
  */
-__noinline __s64 prefix_lookup(__u32 copy, __u32 family, const struct pf_addr *addr,
+__noinline __s64 prefix_lookup(__u32 table, __u32 copy, __u32 family, const struct pf_addr *addr,
                                const struct pf_length_list *lengths) {
-        struct pf_prefix_key key = { .copy = copy, .family = family };
+        struct pf_prefix_key key = { .copy = copy, .family = family, .table = table };
         __u32 n;
 
         if (!addr || !lengths)
@@ -241,15 +244,23 @@ static __always_inline __s64 address_class(__u32 copy, __u32 field, const struct
                                   ((__u64) bpf_ntohl(a->word[2]) << 32) | bpf_ntohl(a->word[3]));
 }
 
-/* Block rules: the slot of the longest block prefix holding the source, or -1. */
-static __always_inline __s64 block_lookup(__u32 copy, const struct pf_gen *gen, const struct packet *p) {
-        const struct pf_length_list *lengths = &gen->block_lengths[p->family & 1];
+/*
+ * The longest prefix holding an address in one of the two prefix tables: the value stored
+ * with it (block slot or membership), or -1. IPv4 reads the DIR-24 entry of the address's /24
+ * first; only when longer prefixes lie in that /24 does it probe pf_prefixes. A global
+ * function, verified once for both tables.
+ */
+__noinline __s64 lpm_lookup(__u32 table, __u32 copy, __u32 family, const struct pf_addr *addr,
+                            const struct pf_length_list *lengths) {
         __s64 v;
 
-        if (p->family == PF_FAMILY_V4) {
-                __u32 i = copy * PF_V4_TBL24_ENTRIES + (bpf_ntohl(p->src.word[0]) >> 8);
+        if (!addr || !lengths)
+                return -1;
+        if (family == PF_FAMILY_V4) {
+                __u32 i = copy * PF_V4_TBL24_ENTRIES + (bpf_ntohl(addr->word[0]) >> 8);
                 __u32 row_index = i / PF_TBL24_ROW;
-                struct pf_tbl24_row *row = bpf_map_lookup_elem(&pf_v4_block, &row_index);
+                struct pf_tbl24_row *row = table == PF_TABLE_SETS ? bpf_map_lookup_elem(&pf_v4_set, &row_index) :
+                                                                    bpf_map_lookup_elem(&pf_v4_block, &row_index);
                 __u32 e;
 
                 if (!row)
@@ -258,23 +269,38 @@ static __always_inline __s64 block_lookup(__u32 copy, const struct pf_gen *gen, 
                 if (e & PF_V4_HAS_32) {
                         /* The commonest longer prefix, a single address: one exact probe. */
                         struct pf_prefix_key key = {
-                                .copy = copy, .family = PF_FAMILY_V4, .prefixlen = 32,
+                                .copy = copy, .family = PF_FAMILY_V4, .prefixlen = 32, .table = table,
                         };
                         __u32 *hit;
 
-                        key.addr32[0] = p->src.word[0];
+                        key.addr32[0] = addr->word[0];
                         hit = bpf_map_lookup_elem(&pf_prefixes, &key);
                         if (hit)
                                 return *hit;
                 }
                 if (e & PF_V4_HAS_MID) {
-                        v = prefix_lookup(copy, PF_FAMILY_V4, &p->src, lengths);
+                        v = prefix_lookup(table, copy, PF_FAMILY_V4, addr, lengths);
                         if (v >= 0)
                                 return v;
                 }
                 return (e & PF_V4_SLOT_MASK) ? (__s64) (e & PF_V4_SLOT_MASK) - 1 : -1;
         }
-        return prefix_lookup(copy, PF_FAMILY_V6, &p->src, lengths);
+        return prefix_lookup(table, copy, PF_FAMILY_V6, addr, lengths);
+}
+
+/* Block rules: the slot of the longest block prefix holding the source, or -1. */
+static __always_inline __s64 block_lookup(__u32 copy, const struct pf_gen *gen, const struct packet *p) {
+        return lpm_lookup(PF_TABLE_BLOCKS, copy, p->family & 1, &p->src, &gen->block_lengths[p->family & 1]);
+}
+
+/* The class of an address in a set field (0 source, 1 destination), by its membership. */
+static __always_inline __u32 set_class(__u32 copy, __u32 field, const struct pf_gen *gen, const struct packet *p,
+                                       const struct pf_addr *a) {
+        __s64 m = lpm_lookup(PF_TABLE_SETS, copy, p->family & 1, a, &gen->set_lengths[p->family & 1]);
+        __u32 index = (copy * 2 + field) * PF_MAX_MEMBERSHIPS + (m > 0 ? (__u32) m & (PF_MAX_MEMBERSHIPS - 1) : 0);
+        __u32 *c = bpf_map_lookup_elem(&pf_set_class, &index);
+
+        return c ? *c : PF_CLASS_ANY;
 }
 
 static __always_inline __u32 class_from_array(void *map, __u32 copy, __u32 entries, __u32 value) {
@@ -297,6 +323,11 @@ static __always_inline int l4_has_ports(__u32 protocol) {
 static __always_inline int l4_is_icmp(__u32 protocol) {
         return protocol == IPPROTO_ICMP || protocol == PF_IPPROTO_ICMPV6;
 }
+
+struct pf_classes {
+        __u32 class[_PF_FIELD_MAX];
+        __u32 copy;
+};
 
 /* The class of each field for this packet; a field no rule uses gets PF_CLASS_ANY (all ones). */
 static __always_inline void classify_fields(__u32 copy, const struct pf_gen *gen, const struct packet *p,
@@ -343,18 +374,17 @@ static __always_inline void classify_fields(__u32 copy, const struct pf_gen *gen
                 if (hit)
                         class[PF_FIELD_INTERFACE] = *hit;
         }
+        if (mask & (1U << PF_FIELD_SOURCE_SET))
+                class[PF_FIELD_SOURCE_SET] = set_class(copy, 0, gen, p, &p->src);
+        if (mask & (1U << PF_FIELD_DESTINATION_SET))
+                class[PF_FIELD_DESTINATION_SET] = set_class(copy, 1, gen, p, &p->dst);
 }
-
-struct pf_classes {
-        __u32 class[_PF_FIELD_MAX];
-        __u32 copy;
-};
 
 /* The rank of the first classifier rule that matches, or -1: AND the fields' bitmaps,
  * first over the summary words, then only in the 64-rule words that can still match.
  * A global function, verified once. */
 __noinline __s64 classify_bitmaps(const struct pf_classes *c) {
-        const struct pf_bitmap *b0, *b1, *b2, *b3, *b4, *b5, *b6;
+        const struct pf_bitmap *b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7, *b8;
         __u64 candidates;
 
         if (!c)
@@ -366,25 +396,38 @@ __noinline __s64 classify_bitmaps(const struct pf_classes *c) {
         b4 = bitmap_of(c->copy, c->class[4]);
         b5 = bitmap_of(c->copy, c->class[5]);
         b6 = bitmap_of(c->copy, c->class[6]);
-        if (!b0 || !b1 || !b2 || !b3 || !b4 || !b5 || !b6)
+        b7 = bitmap_of(c->copy, c->class[7]);
+        b8 = bitmap_of(c->copy, c->class[8]);
+        if (!b0 || !b1 || !b2 || !b3 || !b4 || !b5 || !b6 || !b7 || !b8)
                 return -1;
 
         candidates = b0->summary & b1->summary & b2->summary & b3->summary &
-                     b4->summary & b5->summary & b6->summary;
+                     b4->summary & b5->summary & b6->summary & b7->summary & b8->summary;
         for (int k = 0; k < (int) PF_BITMAP_WORDS && candidates; k++) {
                 __u32 i = ctz64(candidates) & (PF_BITMAP_WORDS - 1);
-                /* Port and addresses first: they are the sparsest, so most false candidates
-                 * end after three loads. */
-                __u64 w = b4->words[i] & b0->words[i] & b1->words[i];
+                /* Port, addresses and source set first: they are the sparsest, so most
+                 * false candidates end after four loads. */
+                __u64 w = b4->words[i] & b0->words[i] & b1->words[i] & b7->words[i];
 
                 candidates &= candidates - 1;
                 if (!w)
                         continue;
-                w &= b2->words[i] & b3->words[i] & b5->words[i] & b6->words[i];
+                w &= b2->words[i] & b3->words[i] & b5->words[i] & b6->words[i] & b8->words[i];
                 if (w)
                         return (__s64) (i * 64 + ctz64(w));
         }
         return -1;
+}
+
+/* Classifier rules: the rank of the first that matches, or -1. A global function: the branches
+ * over the fields in use are walked once, not once per path through the parser. */
+__noinline __s64 classify_packet(__u32 copy, const struct pf_gen *gen, const struct packet *p, __u32 ifindex) {
+        struct pf_classes classes = { .copy = copy & 1 };
+
+        if (!gen || !p)
+                return -1;
+        classify_fields(copy & 1, gen, p, ifindex, classes.class);
+        return classify_bitmaps(&classes);
 }
 
 /* Skips up to two VLAN tags; returns the ethertype after them (or -1 if cut short). */
@@ -615,12 +658,8 @@ int packetfilter_xdp(struct xdp_md *ctx) {
 
         slot = block_lookup(copy, gen, &p);
         rank = -1;
-        if (gen->has_classifier) {
-                struct pf_classes classes = { .copy = copy };
-
-                classify_fields(copy, gen, &p, ctx->ingress_ifindex, classes.class);
-                rank = classify_bitmaps(&classes);
-        }
+        if (gen->has_classifier)
+                rank = classify_packet(copy, gen, &p, ctx->ingress_ifindex);
 
         winner = pick_rule(copy, slot, rank);
         if (winner >= 0) {

@@ -21,7 +21,7 @@
  * another layout loads fresh maps, fills them and swaps its program into the
  * pinned links, never reusing maps it cannot read.
  */
-#define PF_ABI_VERSION          "6"
+#define PF_ABI_VERSION          "7"
 
 /* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
 #define PF_COPIES               2u
@@ -33,11 +33,14 @@
  * tables refers to it, so replacing every rule in one change needs a second set of slots. */
 #define PF_RULE_SLOTS           (2u * PF_MAX_RULES)
 #define PF_BLOCK_SLOTS          (2u * PF_MAX_BLOCKS)
-#define PF_MAX_PREFIX_ENTRIES   (2u * PF_MAX_BLOCKS)    /* pf_prefixes entries, both copies */
+#define PF_MAX_PREFIX_ENTRIES   (2u * (PF_MAX_BLOCKS + PF_MAX_SET_ENTRIES)) /* pf_prefixes entries: both tables, both copies */
 #define PF_INTERVALS_MAX        16384u                  /* address intervals per field and family (>= 2 * PF_MAX_RULES + 1) */
 #define PF_MAX_EXT_HEADERS      8u                      /* IPv6 extension headers walked */
 #define PF_MAX_INTERFACES       256u                    /* interfaces named by rules */
 #define PF_V4_TBL24_ENTRIES     (1u << 24)              /* one per /24, per copy */
+#define PF_MAX_SETS             64u                     /* named address sets: a membership is a 64-bit mask */
+#define PF_MAX_SET_ENTRIES      (1u << 20)              /* prefixes over all sets */
+#define PF_MAX_MEMBERSHIPS      16384u                  /* distinct combinations of sets an address is in */
 
 enum pf_action {
         PF_ACTION_PASS = 0,
@@ -66,6 +69,8 @@ enum pf_field {
         PF_FIELD_PORT,                  /* pf_dport_class (tcp/udp/sctp) or pf_icmp_class (icmp/icmpv6) */
         PF_FIELD_VLAN,                  /* pf_vlan_class */
         PF_FIELD_INTERFACE,             /* pf_iface_class */
+        PF_FIELD_SOURCE_SET,            /* pf_set_class, by the source address's membership */
+        PF_FIELD_DESTINATION_SET,       /* pf_set_class, by the destination address's membership */
         _PF_FIELD_MAX,
 };
 
@@ -104,15 +109,24 @@ struct pf_gen {
         /* The block prefix lengths that have entries in pf_prefixes, per family
          * (IPv4: only /25../31; a /32 is probed directly when PF_V4_HAS_32 says so). */
         struct pf_length_list block_lengths[_PF_FAMILY_MAX];
+        /* The same for the set members (pf_v4_set and pf_prefixes with table PF_TABLE_SETS). */
+        struct pf_length_list set_lengths[_PF_FAMILY_MAX];
 };
 
-/* Map pf_prefixes: HASH of block prefixes (IPv4 longer than /24, all IPv6): longest-prefix
- * match by probing the present lengths, longest first. Value: __u32 block slot (host order). */
+/* The two longest-prefix tables, which share pf_prefixes (struct pf_prefix_key.table). */
+enum pf_table {
+        PF_TABLE_BLOCKS = 0,            /* block rules: prefix -> block slot; pf_v4_block */
+        PF_TABLE_SETS = 1,              /* set members: prefix -> membership; pf_v4_set */
+};
+
+/* Map pf_prefixes: HASH of the prefixes of both tables (IPv4 longer than /24, all IPv6):
+ * longest-prefix match by probing the present lengths, longest first. Value: __u32 (host
+ * order), a block slot (PF_TABLE_BLOCKS) or a membership (PF_TABLE_SETS). */
 struct pf_prefix_key {
         __u8  copy;                     /* 0 or 1 */
         __u8  family;                   /* enum pf_family_index */
         __u8  prefixlen;                /* 0..32 or 0..128 */
-        __u8  pad;
+        __u8  table;                    /* enum pf_table */
         union {
                 __u8  addr[16];         /* network order, bits past prefixlen zero; IPv4 in the first 4 */
                 __u32 addr32[4];
@@ -154,6 +168,17 @@ struct pf_tbl24_row {
 #define PF_V4_HAS_32            0x80000000u     /* some /32 lies in this /24: probe pf_prefixes at /32 */
 #define PF_V4_HAS_MID           0x40000000u     /* some /25../31 lies in this /24: probe those lengths */
 #define PF_V4_FLAGS             (PF_V4_HAS_32 | PF_V4_HAS_MID)
+
+/*
+ * Named sets. Map pf_v4_set: the same DIR-24 layout as pf_v4_block, whose entries (and the
+ * PF_TABLE_SETS entries of pf_prefixes) hold membership + 1: the set of sets (a 64-bit mask,
+ * kept by the daemon) holding the address, through any of their prefixes. Each prefix's
+ * membership already includes the sets of every shorter prefix holding it, so the longest
+ * match gives the whole answer.
+ * Map pf_set_class: ARRAY[PF_COPIES * 2 * PF_MAX_MEMBERSHIPS] of __u32 class (host order),
+ * indexed (copy * 2 + (0 source, 1 destination)) * PF_MAX_MEMBERSHIPS + membership; membership
+ * 0 = in no set.
+ */
 
 /*
  * Maps pf_rule_info: ARRAY[PF_RULE_SLOTS] (classifier rules, by slot) and

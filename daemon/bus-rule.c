@@ -39,6 +39,8 @@ static const struct rule_key rule_keys[] = {
         { "comment",     KEY_STRING,  1u << 11 },
         { "group",       KEY_STRING,  1u << 12 },
         { "timeout",     KEY_UINT32,  1u << 13 },
+        { "source-set",  KEY_STRING,  1u << 14 },
+        { "destination-set", KEY_STRING, 1u << 15 },
 };
 
 static const struct rule_key *rule_key_find(const char *name) {
@@ -80,6 +82,10 @@ static int rule_apply_key(Rule *r, const struct rule_key *k, const void *value, 
                 return rule_set_vlan(r, u, e);
         if (streq(k->name, "interface"))
                 return rule_set_interface(r, s, e);
+        if (streq(k->name, "source-set"))
+                return rule_set_source_set(r, s, e);
+        if (streq(k->name, "destination-set"))
+                return rule_set_destination_set(r, s, e);
         if (streq(k->name, "comment"))
                 return rule_set_comment(r, s, e);
         if (streq(k->name, "group"))
@@ -140,8 +146,8 @@ int bus_message_read_rule(sd_bus_message *m, int index, const char *default_grou
                         char reason[256];
 
                         snprintf(reason, sizeof(reason), "unknown key '%.64s' (keys: action, source, destination, "
-                                 "protocol, port, source-port, icmp-type, vlan, interface, priority, enabled, comment, "
-                                 "group, timeout)", name);
+                                 "protocol, port, source-port, icmp-type, vlan, interface, source-set, destination-set, "
+                                 "priority, enabled, comment, group, timeout)", name);
                         return set_error(error, index, PF_ERROR_INVALID_RULE, "rule", reason);
                 }
                 if (seen & k->bit)
@@ -294,6 +300,10 @@ int bus_message_append_rule(sd_bus_message *reply, Manager *m, const Rule *rule)
                 r = sd_bus_message_append(reply, "{sv}", "vlan", "u", (uint32_t) rule->vlan);
         if (r >= 0 && (rule->match & RULE_MATCH_INTERFACE))
                 r = sd_bus_message_append(reply, "{sv}", "interface", "s", rule->interface);
+        if (r >= 0 && (rule->match & RULE_MATCH_SOURCE_SET))
+                r = sd_bus_message_append(reply, "{sv}", "source-set", "s", rule->source_set);
+        if (r >= 0 && (rule->match & RULE_MATCH_DESTINATION_SET))
+                r = sd_bus_message_append(reply, "{sv}", "destination-set", "s", rule->destination_set);
         if (r >= 0 && rule->comment)
                 r = sd_bus_message_append(reply, "{sv}", "comment", "s", rule->comment);
         if (r >= 0)

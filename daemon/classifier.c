@@ -90,6 +90,10 @@ static bool rule_constrains(const Rule *r, enum pf_field f) {
                 return r->match & RULE_MATCH_VLAN;
         case PF_FIELD_INTERFACE:
                 return r->match & RULE_MATCH_INTERFACE;
+        case PF_FIELD_SOURCE_SET:
+                return r->match & RULE_MATCH_SOURCE_SET;
+        case PF_FIELD_DESTINATION_SET:
+                return r->match & RULE_MATCH_DESTINATION_SET;
         default:
                 return false;
         }
@@ -382,8 +386,49 @@ static int build_address_field(struct builder *b, enum pf_field f) {
         return 0;
 }
 
+/* A set field: for each membership (a mask of sets), the wildcard rules plus the rules whose
+ * set is in the mask. Memberships past n hold no address: they get the wildcard class. */
+static int build_set_field(struct builder *b, enum pf_field f, const uint64_t *memberships, size_t n,
+                           uint32_t table[PF_MAX_MEMBERSHIPS]) {
+        words_t wc, w;
+        uint32_t wc_class;
+        int r;
+
+        wildcard_words(b, f, wc);
+        r = intern(b, wc, &wc_class);
+        if (r < 0)
+                return r;
+        for (size_t m = 0; m < PF_MAX_MEMBERSHIPS; m++) {
+                bool any = false;
+
+                table[m] = wc_class;
+                if (m >= n || !memberships[m])
+                        continue;
+                memcpy(w, wc, sizeof(words_t));
+                for (size_t i = 0; i < b->n_rules; i++) {
+                        const Rule *rule = b->rules[i];
+                        unsigned id;
+
+                        if (!rule_constrains(rule, f))
+                                continue;
+                        id = f == PF_FIELD_SOURCE_SET ? rule->source_set_id : rule->destination_set_id;
+                        if (id < PF_MAX_SETS && (memberships[m] & (1ULL << id))) {
+                                words_set(w, i);
+                                any = true;
+                        }
+                }
+                if (any) {
+                        r = intern(b, w, &table[m]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_action,
-                     unsigned (*ifindex_of)(const char *ifname), Classifier **ret) {
+                     unsigned (*ifindex_of)(const char *ifname), const uint64_t *memberships,
+                     size_t n_memberships, Classifier **ret) {
         _cleanup_(classifier_freep) Classifier *c = NULL;
         _cleanup_free_ struct builder *b = NULL;
         words_t all;
@@ -446,6 +491,10 @@ int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_
                 r = build_address_field(b, PF_FIELD_SOURCE);
         if (r >= 0)
                 r = build_address_field(b, PF_FIELD_DESTINATION);
+        if (r >= 0)
+                r = build_set_field(b, PF_FIELD_SOURCE_SET, memberships, n_memberships, c->set_class[0]);
+        if (r >= 0)
+                r = build_set_field(b, PF_FIELD_DESTINATION_SET, memberships, n_memberships, c->set_class[1]);
         if (r < 0)
                 return r;
         /* Untagged frames: only rules that do not name a VLAN. */

@@ -32,6 +32,7 @@ typedef struct Classifier {
         size_t n_interfaces;
         struct pf_intervals_v4 v4[2];                   /* [0] source, [1] destination */
         struct pf_intervals_v6 v6[2];
+        uint32_t set_class[2][PF_MAX_MEMBERSHIPS];     /* [0] source set, [1] destination set; by membership */
         struct pf_bitmap *bitmaps;                      /* [n_classes]; class 0 is all ones */
         uint32_t n_classes;
         uint32_t rank_slot[PF_MAX_RULES];               /* rank -> classifier slot */
@@ -43,10 +44,13 @@ typedef struct Classifier {
  * the index in this array is the rule's rank. ifindex_of() maps an interface
  * name to its index, or 0 when it does not exist (such rules never match).
  * -E2BIG when more than PF_MAX_RULES rules or PF_MAX_CLASSES classes result,
- * or more than PF_MAX_INTERFACES interfaces are named.
+ * or more than PF_MAX_INTERFACES interfaces are named. memberships[m] is the mask of set
+ * ids (Rule.source_set_id, .destination_set_id) of membership m (0: in no set); NULL when
+ * there are no sets.
  */
 int classifier_build(Rule *const *rules, size_t n_rules, enum pf_action default_action,
-                     unsigned (*ifindex_of)(const char *ifname), Classifier **ret);
+                     unsigned (*ifindex_of)(const char *ifname), const uint64_t *memberships,
+                     size_t n_memberships, Classifier **ret);
 Classifier *classifier_free(Classifier *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Classifier *, classifier_free);
 

@@ -55,12 +55,13 @@ struct Loader {
         size_t n_attachments;
         int n_cpus;
 
-        struct mapped_array tbl24, block_info, rule_info, rank_slot, proto, sport, dport, icmp, vlan, bitmaps,
-                intervals_v4, intervals_v6;
+        struct mapped_array tbl24, set_tbl24, set_class, block_info, rule_info, rank_slot, proto, sport, dport,
+                icmp, vlan, bitmaps, intervals_v4, intervals_v6;
         int sync_outer_fd, sync_inner_fd;
 
         /* What should be in force, and what each copy holds of it. */
         BlockTable *blocks;
+        BlockTable *members;                    /* set members: prefix -> membership */
         Classifier *classifier;                 /* staged; NULL = none yet */
         Classifier *written[PF_COPIES];         /* what each copy's classifier tables hold */
         bool full_rewrite[PF_COPIES];           /* copy content unknown (pinned maps from an earlier run) */
@@ -446,6 +447,8 @@ int loader_new(const char *bpffs_dir, Loader **ret) {
         l->n_cpus = r;
 
         r = block_table_new(&l->blocks);
+        if (r >= 0)
+                r = block_table_new(&l->members);
         if (r < 0)
                 return r;
 
@@ -491,6 +494,8 @@ int loader_new(const char *bpffs_dir, Loader **ret) {
                 struct mapped_array *array;
         } mapped[] = {
                 { l->skel->maps.pf_v4_block, &l->tbl24 },
+                { l->skel->maps.pf_v4_set, &l->set_tbl24 },
+                { l->skel->maps.pf_set_class, &l->set_class },
                 { l->skel->maps.pf_block_info, &l->block_info },
                 { l->skel->maps.pf_rule_info, &l->rule_info },
                 { l->skel->maps.pf_rank_slot, &l->rank_slot },
@@ -520,6 +525,7 @@ int loader_new(const char *bpffs_dir, Loader **ret) {
         for (unsigned c = 0; c < PF_COPIES; c++) {
                 l->full_rewrite[c] = true;
                 block_table_mark_all_dirty(l->blocks, c);
+                block_table_mark_all_dirty(l->members, c);
         }
 
         *ret = TAKE_PTR(l);
@@ -546,7 +552,7 @@ Loader *loader_free(Loader *l) {
         free(l->attachments);
 
         struct mapped_array *arrays[] = {
-                &l->tbl24, &l->block_info, &l->rule_info, &l->rank_slot, &l->proto,
+                &l->tbl24, &l->set_tbl24, &l->set_class, &l->block_info, &l->rule_info, &l->rank_slot, &l->proto,
                 &l->sport, &l->dport, &l->icmp, &l->vlan, &l->bitmaps, &l->intervals_v4, &l->intervals_v6,
         };
         for (size_t i = 0; i < ELEMENTSOF(arrays); i++)
@@ -568,6 +574,7 @@ Loader *loader_free(Loader *l) {
         }
 
         block_table_free(l->blocks);
+        block_table_free(l->members);
         packetfilter_bpf__destroy(l->skel);
         free(l->bpffs_dir);
         free(l);
@@ -619,6 +626,16 @@ int loader_block_set(Loader *l, const struct prefix *p, uint32_t block_slot) {
 
 int loader_block_delete(Loader *l, const struct prefix *p) {
         return block_table_delete(l->blocks, p);
+}
+
+int loader_member_set(Loader *l, const struct prefix *p, uint32_t membership) {
+        if (membership == 0 || membership >= PF_MAX_MEMBERSHIPS)
+                return -ERANGE;
+        return block_table_set(l->members, p, membership);
+}
+
+int loader_member_delete(Loader *l, const struct prefix *p) {
+        return block_table_delete(l->members, p);
 }
 
 size_t loader_block_count(Loader *l) {
@@ -678,20 +695,69 @@ void loader_set_classifier(Loader *l, Classifier *c) {
 
 /* ---- Writing one copy -------------------------------------------------------------------------- */
 
-static int prefix_key_write(Loader *l, unsigned copy, uint8_t family, uint8_t prefixlen,
-                            const uint8_t *addr, bool remove, uint32_t value) {
-        struct pf_prefix_key key = { .copy = copy, .family = family, .prefixlen = prefixlen };
-        int r;
+/* pf_prefixes keys and values waiting to go to the kernel in one batch call. */
+#define PREFIX_BATCH 4096u
+struct prefix_batch {
+        Loader *l;
+        unsigned copy;
+        enum pf_table table;
+        bool remove;
+        uint32_t n;
+        struct pf_prefix_key keys[PREFIX_BATCH];
+        uint32_t values[PREFIX_BATCH];
+};
 
-        memcpy(key.addr, addr, 16);
-        if (remove) {
-                r = bpf_map__delete_elem(l->skel->maps.pf_prefixes, &key, sizeof(key), 0);
-                return r == -ENOENT ? 0 : r;
+static int prefix_batch_flush(struct prefix_batch *b) {
+        int fd = bpf_map__fd(b->l->skel->maps.pf_prefixes);
+        uint32_t done = 0;
+
+        /* One system call per batch, not per prefix: a million entries take a second, not ten. */
+        while (done < b->n) {
+                uint32_t count = b->n - done;
+                int r;
+
+                if (b->remove) {
+                        r = bpf_map_delete_batch(fd, b->keys + done, &count, NULL);
+                        if (r == -ENOENT) {
+                                /* Stopped at a key that is not there (nothing to delete): skip it. */
+                                done += count + 1;
+                                continue;
+                        }
+                } else
+                        r = bpf_map_update_batch(fd, b->keys + done, b->values + done, &count, NULL);
+                if (r < 0)
+                        return r;
+                done += count;
         }
-        return bpf_map__update_elem(l->skel->maps.pf_prefixes, &key, sizeof(key), &value, sizeof(value), BPF_ANY);
+        b->n = 0;
+        return 0;
 }
 
-/* Deletes every pf_prefixes entry of a copy. */
+static int prefix_batch_add(struct prefix_batch *b, uint8_t family, uint8_t prefixlen, const uint8_t *addr,
+                            bool remove, uint32_t value) {
+        struct pf_prefix_key *key;
+        int r;
+
+        if (b->n > 0 && remove != b->remove) {
+                /* Keep the log's order: a removal and a later re-add of one prefix must not swap. */
+                r = prefix_batch_flush(b);
+                if (r < 0)
+                        return r;
+        }
+        if (b->n == PREFIX_BATCH) {
+                r = prefix_batch_flush(b);
+                if (r < 0)
+                        return r;
+        }
+        b->remove = remove;
+        key = &b->keys[b->n];
+        *key = (struct pf_prefix_key) { .copy = b->copy, .family = family, .prefixlen = prefixlen, .table = b->table };
+        memcpy(key->addr, addr, 16);
+        b->values[b->n++] = value;
+        return 0;
+}
+
+/* Deletes every pf_prefixes entry of a copy, of both tables. */
 static int loader_purge_prefixes(Loader *l, unsigned copy) {
         struct bpf_map *map = l->skel->maps.pf_prefixes;
         struct pf_prefix_key key, *prev = NULL, next;
@@ -716,45 +782,67 @@ static int loader_purge_prefixes(Loader *l, unsigned copy) {
         }
 }
 
-static int write_block_entry(const struct prefix *p, uint32_t slot, void *userdata) {
-        struct { Loader *l; unsigned copy; } *ctx = userdata;
+static int write_prefix_entry(const struct prefix *p, uint32_t value, void *userdata) {
+        struct prefix_batch *b = userdata;
 
         if (p->family == AF_INET && p->prefixlen <= 24)
                 return 0;       /* lives in the DIR-24 table */
-        return prefix_key_write(ctx->l, ctx->copy, p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6,
-                                p->prefixlen, p->addr, false, slot);
+        return prefix_batch_add(b, p->family == AF_INET ? PF_FAMILY_V4 : PF_FAMILY_V6, p->prefixlen, p->addr,
+                                false, value);
 }
 
-static int loader_write_blocks(Loader *l, unsigned copy) {
-        const uint32_t *want = block_table_tbl24(l->blocks);
+/* Brings one prefix table of a copy up to date: its dirty DIR-24 chunks, then its exact entries
+ * (all of them after a purge, else the changes logged since this copy was last written). */
+static int loader_write_prefix_table(Loader *l, unsigned copy, enum pf_table table, bool purged) {
+        BlockTable *t = table == PF_TABLE_SETS ? l->members : l->blocks;
+        struct mapped_array *tbl24 = table == PF_TABLE_SETS ? &l->set_tbl24 : &l->tbl24;
+        const uint32_t *want = block_table_tbl24(t);
+        _cleanup_free_ struct prefix_batch *b = NULL;
         int r;
 
         for (size_t chunk = 0; chunk < BLOCK_CHUNKS; chunk++) {
                 size_t first = chunk << BLOCK_CHUNK_SHIFT, n = (size_t) 1 << BLOCK_CHUNK_SHIFT;
                 size_t global = (size_t) copy * PF_V4_TBL24_ENTRIES + first;
 
-                if (!block_table_chunk_dirty(l->blocks, copy, chunk))
+                if (!block_table_chunk_dirty(t, copy, chunk))
                         continue;
                 /* Rows are PF_TBL24_ROW entries without gaps, and a chunk is whole rows. */
-                memcpy(mapped_array_at(&l->tbl24, global / PF_TBL24_ROW), want + first, n * sizeof(uint32_t));
+                memcpy(mapped_array_at(tbl24, global / PF_TBL24_ROW), want + first, n * sizeof(uint32_t));
         }
 
-        if (l->full_rewrite[copy]) {
-                struct { Loader *l; unsigned copy; } ctx = { l, copy };
-
-                r = loader_purge_prefixes(l, copy);
-                if (r >= 0)
-                        r = block_table_foreach(l->blocks, write_block_entry, &ctx);
-        } else {
+        b = malloc(sizeof(struct prefix_batch));
+        if (!b)
+                return -ENOMEM;
+        *b = (struct prefix_batch) { .l = l, .copy = copy, .table = table };
+        if (purged)
+                r = block_table_foreach(t, write_prefix_entry, b);
+        else {
                 const struct block_op *ops;
                 size_t n;
 
-                ops = block_table_ops(l->blocks, copy, &n);
+                ops = block_table_ops(t, copy, &n);
                 r = 0;
                 for (size_t i = 0; i < n && r >= 0; i++)
-                        r = prefix_key_write(l, copy, ops[i].family, ops[i].prefixlen,
-                                             ops[i].addr, ops[i].remove, ops[i].slot);
+                        r = prefix_batch_add(b, ops[i].family, ops[i].prefixlen, ops[i].addr, ops[i].remove,
+                                             ops[i].slot);
         }
+        if (r >= 0)
+                r = prefix_batch_flush(b);
+        return r;
+}
+
+static int loader_write_blocks(Loader *l, unsigned copy) {
+        bool purge = l->full_rewrite[copy];
+        int r;
+
+        if (purge) {
+                r = loader_purge_prefixes(l, copy);
+                if (r < 0)
+                        return r;
+        }
+        r = loader_write_prefix_table(l, copy, PF_TABLE_BLOCKS, purge);
+        if (r >= 0)
+                r = loader_write_prefix_table(l, copy, PF_TABLE_SETS, purge);
         return r;
 }
 
@@ -786,6 +874,10 @@ static int loader_write_classifier(Loader *l, unsigned copy) {
         base = (size_t) copy * PF_MAX_CLASSES;
         for (uint32_t k = 0; k < c->n_classes; k++)
                 memcpy(mapped_array_at(&l->bitmaps, base + k), &c->bitmaps[k], sizeof(struct pf_bitmap));
+
+        for (unsigned f = 0; f < 2; f++)
+                for (size_t m = 0; m < PF_MAX_MEMBERSHIPS; m++)
+                        mapped_array_set_u32(&l->set_class, (copy * 2 + f) * PF_MAX_MEMBERSHIPS + m, c->set_class[f][m]);
 
         for (unsigned f = 0; f < 2; f++) {
                 memcpy(mapped_array_at(&l->intervals_v4, copy * 2 + f), &c->v4[f], sizeof(c->v4[f]));
@@ -824,10 +916,11 @@ static int loader_write_classifier(Loader *l, unsigned copy) {
 
 static int loader_write_gen(Loader *l, unsigned copy) {
         const Classifier *c = l->classifier;
-        struct pf_length_list block_lengths[_PF_FAMILY_MAX];
+        struct pf_length_list block_lengths[_PF_FAMILY_MAX], set_lengths[_PF_FAMILY_MAX];
         struct pf_gen gen = {};
 
         block_table_lengths(l->blocks, block_lengths);
+        block_table_lengths(l->members, set_lengths);
         if (c) {
                 gen.default_action = c->default_action;
                 gen.has_classifier = c->n_ranks > 0;
@@ -835,6 +928,7 @@ static int loader_write_gen(Loader *l, unsigned copy) {
                 memcpy(gen.absent_class, c->absent_class, sizeof(gen.absent_class));
         }
         memcpy(gen.block_lengths, block_lengths, sizeof(block_lengths));
+        memcpy(gen.set_lengths, set_lengths, sizeof(set_lengths));
         return bpf_map__update_elem(l->skel->maps.pf_gen, &copy, sizeof(copy), &gen, sizeof(gen), BPF_ANY);
 }
 
@@ -854,6 +948,8 @@ static int loader_write_copy(Loader *l, unsigned copy) {
 
         block_table_chunks_clean(l->blocks, copy);
         block_table_ops_done(l->blocks, copy);
+        block_table_chunks_clean(l->members, copy);
+        block_table_ops_done(l->members, copy);
         l->written[copy] = l->classifier;
         l->full_rewrite[copy] = false;
         loader_release_classifier(l, old);

@@ -76,6 +76,11 @@ int loader_block_set(Loader *l, const struct prefix *p, uint32_t block_slot);
 int loader_block_delete(Loader *l, const struct prefix *p);
 size_t loader_block_count(Loader *l);
 
+/* Set members: prefix -> membership (1 .. PF_MAX_MEMBERSHIPS - 1), the sets holding the
+ * prefix and every shorter member prefix holding it; the classifier maps memberships to classes. */
+int loader_member_set(Loader *l, const struct prefix *p, uint32_t membership);
+int loader_member_delete(Loader *l, const struct prefix *p);
+
 /* A block or classifier rule's place in the order, its action and its expiry (CLOCK_REALTIME µs,
  * 0 = never: the program stops matching it then, with or without a daemon), by slot. */
 int loader_set_block_info(Loader *l, uint32_t block_slot, uint64_t order_key, enum pf_action action,

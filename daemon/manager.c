@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "set-store.h"
 #include "state.h"
 
 uint64_t now_realtime_usec(void) {
@@ -39,6 +40,8 @@ int manager_new(const char *state_dir, const char *bpffs_dir, const char *config
         if (r >= 0)
                 r = rule_index_new(&m->blocks);
         if (r >= 0)
+                r = set_registry_new(&m->sets);
+        if (r >= 0)
                 r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
@@ -57,6 +60,7 @@ Manager *manager_free(Manager *m) {
         loader_free(m->loader);
         rule_index_free(m->blocks);
         rule_set_free(m->rules);
+        set_registry_free(m->sets);
         free(m->interfaces);
         config_done(&m->config);
         sd_event_unref(m->event);
@@ -110,8 +114,9 @@ static unsigned ifindex_of(const char *ifname) {
 /* The classifier from the enabled classifier rules in rule order, with the default action. */
 static int manager_stage_classifier(Manager *m) {
         _cleanup_free_ Rule **rules = NULL;
+        const uint64_t *memberships;
         Classifier *c = NULL;
-        size_t n = 0;
+        size_t n = 0, n_memberships;
         int r;
 
         rules = calloc(m->rules->n_rules + 1, sizeof(Rule *));
@@ -125,7 +130,8 @@ static int manager_stage_classifier(Manager *m) {
         }
         qsort(rules, n, sizeof(Rule *), rule_pointer_compare);
 
-        r = classifier_build(rules, n, m->rules->default_action, ifindex_of, &c);
+        memberships = set_registry_memberships(m->sets, &n_memberships);
+        r = classifier_build(rules, n, m->rules->default_action, ifindex_of, memberships, n_memberships, &c);
         if (r < 0)
                 return r;
         loader_set_classifier(m->loader, c);
@@ -201,6 +207,7 @@ static int manager_commit(Manager *m) {
 /* ---- Expiry ---------------------------------------------------------------------------------- */
 
 static int manager_arm_expiry(Manager *m);
+static void manager_expire_set_entries(Manager *m, uint64_t now);
 
 static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
@@ -225,12 +232,16 @@ static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
                 else
                         log_info("%zu rule(s) expired.", n);
         }
+        manager_expire_set_entries(m, now);
         return manager_arm_expiry(m);
 }
 
 static int manager_arm_expiry(Manager *m) {
-        uint64_t next = rule_set_next_expiry(m->rules);
+        uint64_t next = rule_set_next_expiry(m->rules), next_entry = set_registry_next_expiry(m->sets);
         int r;
+
+        if (next_entry != 0 && (next == 0 || next_entry < next))
+                next = next_entry;
 
         if (next == 0)
                 return m->expiry_timer ? sd_event_source_set_enabled(m->expiry_timer, SD_EVENT_OFF) : 0;
@@ -325,8 +336,14 @@ int manager_change(Manager *m, const uint32_t *remove_ids, size_t n_remove, enum
                 else
                         n_cls_remove++;
         }
-        for (size_t i = 0; i < n_add; i++)
+        for (size_t i = 0; i < n_add; i++) {
+                struct rule_error e;
+
                 n_block_add += rule_is_block(add[i]);
+                r = manager_resolve_sets(m, add[i], &e);
+                if (r < 0)
+                        return r;
+        }
         if (rule_set_count_classifier(m->rules) - n_cls_remove + (n_add - n_block_add) > PF_MAX_RULES ||
             m->rules->n_block_rules - n_block_remove + n_block_add > PF_MAX_BLOCKS)
                 return -E2BIG;
@@ -741,11 +758,274 @@ static void on_link_event(void *userdata, enum link_event ev, int ifindex, const
         manager_refresh_interface_rules(m);
 }
 
+/* ---- Sets ---------------------------------------------------------------------------------- */
+
+int manager_resolve_sets(Manager *m, Rule *rule, struct rule_error *e) {
+        for (unsigned i = 0; i < 2; i++) {
+                unsigned bit = i == 0 ? RULE_MATCH_SOURCE_SET : RULE_MATCH_DESTINATION_SET;
+                const char *name = i == 0 ? rule->source_set : rule->destination_set;
+                Set *set;
+
+                if (!(rule->match & bit))
+                        continue;
+                set = set_registry_find(m->sets, name);
+                if (!set) {
+                        e->field = i == 0 ? "source-set" : "destination-set";
+                        snprintf(e->reason, sizeof(e->reason), "there is no set named '%s' (CreateSet() makes one)",
+                                 name);
+                        return -ENXIO;
+                }
+                if (i == 0)
+                        rule->source_set_id = set->id;
+                else
+                        rule->destination_set_id = set->id;
+        }
+        return 0;
+}
+
+static bool rule_uses_set(const Rule *rule, const Set *set) {
+        return ((rule->match & RULE_MATCH_SOURCE_SET) && streq(rule->source_set, set->name)) ||
+               ((rule->match & RULE_MATCH_DESTINATION_SET) && streq(rule->destination_set, set->name));
+}
+
+int manager_set_users(Manager *m, const Set *set, uint32_t **ret_ids, size_t *ret_n) {
+        _cleanup_free_ uint32_t *ids = NULL;
+        size_t n = 0;
+
+        ids = calloc(m->rules->n_rules + 1, sizeof(uint32_t));
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->rules->n_rules; i++)
+                if (rule_uses_set(m->rules->rules[i], set))
+                        ids[n++] = m->rules->rules[i]->id;
+        *ret_ids = TAKE_PTR(ids);
+        *ret_n = n;
+        return 0;
+}
+
+uint64_t manager_set_hits(Manager *m, const Set *set) {
+        uint64_t hits = 0;
+
+        for (size_t i = 0; i < m->rules->n_rules; i++) {
+                uint64_t packets, bytes;
+
+                if (rule_uses_set(m->rules->rules[i], set) &&
+                    manager_rule_counters(m, m->rules->rules[i], &packets, &bytes) >= 0)
+                        hits += packets;
+        }
+        return hits;
+}
+
+/* Hands the member table's changes to the loader, and the memberships to the classifier. */
+static int manager_stage_sets(Manager *m) {
+        const struct member_change *c;
+        size_t n;
+        int r = 0;
+
+        c = set_registry_changes(m->sets, &n);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                if (c[i].membership == 0) {
+                        r = loader_member_delete(m->loader, &c[i].prefix);
+                        if (r == -ENOENT)
+                                r = 0;
+                } else
+                        r = loader_member_set(m->loader, &c[i].prefix, c[i].membership);
+        }
+        set_registry_changes_done(m->sets);
+        if (r < 0)
+                return r;
+        return manager_stage_classifier(m);
+}
+
+static void manager_announce_set(Manager *m, const char *name, const char *change) {
+        if (m->notify_set)
+                m->notify_set(m, name, change);
+        manager_notify(m, MANAGER_CHANGED_SETS);
+}
+
+/* After a change to a set's entries (r: how the change itself went): saved, staged and
+ * committed, or rolled back everywhere. */
+static int manager_finish_set_change(Manager *m, Set *set, int r) {
+        if (r >= 0)
+                r = set_store_save(m->state_dir, m->sets, set);
+        if (r >= 0)
+                r = manager_stage_sets(m);
+        if (r >= 0)
+                r = manager_commit(m);
+        if (r < 0) {
+                log_error_errno(r, "Failed to change set %s, rolling back: %m", set->name);
+                (void) set_registry_rollback(m->sets);
+                (void) manager_stage_sets(m);
+                (void) manager_commit(m);
+                (void) set_store_save(m->state_dir, m->sets, set);
+                return r;
+        }
+        set_registry_commit(m->sets);
+        (void) manager_arm_expiry(m);
+        manager_announce_set(m, set->name, "updated");
+        return 0;
+}
+
+int manager_set_create(Manager *m, const char *name, const char *comment, uint32_t default_timeout_sec) {
+        Set *set;
+        int r;
+
+        r = set_registry_create(m->sets, name, comment, default_timeout_sec, -1, &set);
+        if (r < 0)
+                return r;
+        r = set_store_save(m->state_dir, m->sets, set);
+        if (r < 0) {
+                (void) set_registry_delete(m->sets, name);
+                set_registry_commit(m->sets);
+                return r;
+        }
+        manager_announce_set(m, name, "created");
+        return 0;
+}
+
+int manager_set_delete(Manager *m, const char *name) {
+        _cleanup_free_ struct set_entry *entries = NULL;
+        _cleanup_free_ struct prefix *prefixes = NULL;
+        _cleanup_free_ uint32_t *users = NULL;
+        size_t n, n_users;
+        Set *set;
+        int r;
+
+        set = set_registry_find(m->sets, name);
+        if (!set)
+                return -ENOENT;
+        r = manager_set_users(m, set, &users, &n_users);
+        if (r < 0)
+                return r;
+        if (n_users > 0)
+                return -EBUSY;
+
+        /* Empty it first, which can be rolled back; then the empty set goes. */
+        r = set_registry_list(m->sets, set, &entries, &n);
+        if (r < 0)
+                return r;
+        prefixes = malloc_multiply(n ?: 1, sizeof(struct prefix));
+        if (!prefixes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                prefixes[i] = entries[i].prefix;
+        r = set_registry_remove(m->sets, set, prefixes, n, NULL);
+        if (r >= 0)
+                r = manager_stage_sets(m);
+        if (r >= 0)
+                r = manager_commit(m);
+        if (r < 0) {
+                (void) set_registry_rollback(m->sets);
+                (void) manager_stage_sets(m);
+                (void) manager_commit(m);
+                return r;
+        }
+        set_registry_commit(m->sets);
+        r = set_store_remove(m->state_dir, name);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove the file of set %s: %m", name);
+        (void) set_registry_delete(m->sets, name);
+        set_registry_commit(m->sets);
+        manager_announce_set(m, name, "deleted");
+        return 0;
+}
+
+int manager_set_add(Manager *m, Set *set, const struct prefix *prefixes, size_t n, uint32_t timeout_sec, bool replace,
+                    size_t *ret_added, size_t *ret_removed) {
+        _cleanup_free_ struct set_entry *entries = NULL;
+        uint32_t timeout = timeout_sec ?: set->default_timeout_sec;
+        uint64_t expires = timeout == 0 ? 0 : now_realtime_usec() + (uint64_t) timeout * 1000000ULL;
+        size_t added = 0, removed = 0;
+        int r;
+
+        entries = malloc_multiply(n ?: 1, sizeof(struct set_entry));
+        if (!entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                entries[i] = (struct set_entry) { .prefix = prefixes[i], .expires_usec = expires };
+        r = set_registry_add(m->sets, set, entries, n, replace, &added, &removed);
+        r = manager_finish_set_change(m, set, r);
+        if (r < 0)
+                return r;
+        if (ret_added)
+                *ret_added = added;
+        if (ret_removed)
+                *ret_removed = removed;
+        return 0;
+}
+
+int manager_set_remove(Manager *m, Set *set, const struct prefix *prefixes, size_t n, size_t *ret_removed) {
+        size_t removed = 0;
+        int r;
+
+        r = set_registry_remove(m->sets, set, prefixes, n, &removed);
+        r = manager_finish_set_change(m, set, r);
+        if (r < 0)
+                return r;
+        if (ret_removed)
+                *ret_removed = removed;
+        return 0;
+}
+
+static void manager_expire_set_entries(Manager *m, uint64_t now) {
+        /* One set per round; a bound, so that a clock jump cannot keep us here. */
+        for (unsigned round = 0; round < PF_MAX_SETS; round++) {
+                _cleanup_free_ struct prefix *expired = NULL;
+                unsigned set_id;
+                size_t n;
+                Set *set;
+                int r;
+
+                if (set_registry_expired(m->sets, now, &set_id, &expired, &n) < 0)
+                        return;
+                set = set_registry_get(m->sets, set_id);
+                if (!set)
+                        return;
+                r = manager_set_remove(m, set, expired, n, NULL);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to remove %zu expired entries of set %s, will retry: %m", n,
+                                        set->name);
+                        return;
+                }
+                log_info("%zu entr%s of set %s expired.", n, n == 1 ? "y" : "ies", set->name);
+        }
+}
+
+/* Rules naming a set no file brought back (a lost or corrupt set file): the set comes back
+ * empty, and loudly, rather than the rules going. */
+static int manager_restore_rule_sets(Manager *m) {
+        for (size_t i = 0; i < m->rules->n_rules; i++) {
+                Rule *rule = m->rules->rules[i];
+                struct rule_error e = {};
+
+                for (unsigned k = 0; k < 2; k++) {
+                        const char *name = k == 0 ? rule->source_set : rule->destination_set;
+                        Set *set;
+                        int r;
+
+                        if (!name || set_registry_find(m->sets, name))
+                                continue;
+                        log_error("Rule %u names set %s, which was not saved; it is empty now.", rule->id, name);
+                        r = set_registry_create(m->sets, name, NULL, 0, -1, &set);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to recreate set %s: %m", name);
+                        (void) set_store_save(m->state_dir, m->sets, set);
+                }
+                if (manager_resolve_sets(m, rule, &e) < 0)
+                        return -EBADMSG;
+        }
+        return 0;
+}
+
 /* ---- Start-up ------------------------------------------------------------------------------ */
 
 /* Stages the whole rule set; the loader rewrites both copies whole on its first commit. */
 static int manager_apply_all(Manager *m) {
         int r;
+
+        r = manager_stage_sets(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to stage the sets: %m");
 
         for (size_t i = 0; i < m->rules->n_rules; i++) {
                 Rule *rule = m->rules->rules[i];
@@ -851,6 +1131,13 @@ int manager_start(Manager *m) {
 
         if (m->config.has_default_action)
                 m->rules->default_action = m->config.default_action;
+
+        r = set_store_load(m->state_dir, m->sets, now_realtime_usec());
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the sets from %s: %m", m->state_dir);
+        r = manager_restore_rule_sets(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to restore the sets the rules name: %m");
 
         /* Watch before looking at interfaces, so nothing that happens after the look is missed. */
         r = netlink_watch_new(m->event, on_link_event, m, &m->netlink);

@@ -18,6 +18,7 @@
 #include "polkit.h"
 #include "rule-index.h"
 #include "rule.h"
+#include "set.h"
 
 /* Interface.in_effect when the interface is configured but not present. */
 #define INTERFACE_WAITING _XDP_MODE_MAX
@@ -32,6 +33,7 @@ enum manager_change {
         MANAGER_CHANGED_RULES = 1 << 0,
         MANAGER_CHANGED_INTERFACES = 1 << 1,
         MANAGER_CHANGED_DEFAULT_ACTION = 1 << 2,
+        MANAGER_CHANGED_SETS = 1 << 3,
 };
 
 /* Why a rule went away, as RuleRemoved says it. */
@@ -59,6 +61,7 @@ struct Manager {
         Loader *loader;
         RuleSet *rules;
         RuleIndex *blocks;              /* block rules by source prefix */
+        SetRegistry *sets;
         Interface *interfaces;
         size_t n_interfaces;
         sd_event_source *expiry_timer;
@@ -72,6 +75,7 @@ struct Manager {
 
         void (*notify)(Manager *m, unsigned changes);
         void (*notify_changes)(Manager *m, const struct manager_changes *c);
+        void (*notify_set)(Manager *m, const char *name, const char *change);   /* created, deleted, updated */
 };
 
 int manager_new(const char *state_dir, const char *bpffs_dir, const char *config_file, Manager **ret);
@@ -118,5 +122,22 @@ int manager_detach(Manager *m, const char *ifname);
 
 int manager_rule_counters(Manager *m, const Rule *r, uint64_t *ret_packets, uint64_t *ret_bytes);
 int manager_statistics(Manager *m, struct pf_statistics *ret);
+
+/* ---- Sets ---- */
+
+/* Fills the rule's set ids from their names; -ENXIO (e filled) when a set does not exist. */
+int manager_resolve_sets(Manager *m, Rule *rule, struct rule_error *e);
+/* -EEXIST, -E2BIG (PF_MAX_SETS sets). */
+int manager_set_create(Manager *m, const char *name, const char *comment, uint32_t default_timeout_sec);
+/* -ENOENT; -EBUSY while a rule names it (manager_set_users() says which). */
+int manager_set_delete(Manager *m, const char *name);
+/* Adds (or with replace, makes the set exactly) these prefixes, expiring after timeout_sec
+ * (0: the set's default timeout), all or nothing, in one commit. -E2BIG past PF_MAX_SET_ENTRIES. */
+int manager_set_add(Manager *m, Set *set, const struct prefix *prefixes, size_t n, uint32_t timeout_sec, bool replace,
+                    size_t *ret_added, size_t *ret_removed);
+int manager_set_remove(Manager *m, Set *set, const struct prefix *prefixes, size_t n, size_t *ret_removed);
+int manager_set_users(Manager *m, const Set *set, uint32_t **ret_ids, size_t *ret_n);
+/* Packets decided by the rules that name the set. */
+uint64_t manager_set_hits(Manager *m, const Set *set);
 
 uint64_t now_realtime_usec(void);

@@ -73,6 +73,8 @@ Rule *rule_free(Rule *r) {
                 return NULL;
         free(r->comment);
         free(r->group);
+        free(r->source_set);
+        free(r->destination_set);
         free(r);
         return NULL;
 }
@@ -87,7 +89,17 @@ int rule_copy(const Rule *r, Rule **ret) {
         if (!copy)
                 return -ENOMEM;
         *copy = *r;
-        copy->comment = copy->group = NULL;
+        copy->comment = copy->group = copy->source_set = copy->destination_set = NULL;
+        if (r->source_set) {
+                copy->source_set = strdup(r->source_set);
+                if (!copy->source_set)
+                        return -ENOMEM;
+        }
+        if (r->destination_set) {
+                copy->destination_set = strdup(r->destination_set);
+                if (!copy->destination_set)
+                        return -ENOMEM;
+        }
         if (r->comment) {
                 copy->comment = strdup(r->comment);
                 if (!copy->comment)
@@ -492,6 +504,52 @@ int rule_set_interface(Rule *r, const char *s, struct rule_error *e) {
         return 0;
 }
 
+int set_name_check(const char *s, const char *field, struct rule_error *e) {
+        char q[QUOTE_MAX + 4];
+        size_t len;
+
+        if (!s)
+                return refuse_missing(e, field);
+        len = strnlen(s, SET_NAME_MAX + 1);
+        if (len == 0)
+                return refuse(e, field, "the set name is empty");
+        if (len > SET_NAME_MAX)
+                return refuse(e, field, "'%s' is longer than %d bytes", quote(s, q), SET_NAME_MAX);
+        if (!isalnum((unsigned char) s[0]) || (unsigned char) s[0] >= 0x80)
+                return refuse(e, field, "'%s' does not start with a letter or digit", quote(s, q));
+        for (const char *c = s; *c; c++)
+                if ((unsigned char) *c >= 0x80 || (!isalnum((unsigned char) *c) && !strchr("_.-", *c)))
+                        return refuse(e, field, "'%s' holds a character other than letters, digits, '_', '.' and '-'",
+                                      quote(s, q));
+        return 0;
+}
+
+static int rule_set_set(Rule *r, const char *s, bool source, struct rule_error *e) {
+        const char *field = source ? "source-set" : "destination-set";
+        char **name = source ? &r->source_set : &r->destination_set;
+        char *copy;
+        int k;
+
+        k = set_name_check(s, field, e);
+        if (k < 0)
+                return k;
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(*name);
+        *name = copy;
+        r->match |= source ? RULE_MATCH_SOURCE_SET : RULE_MATCH_DESTINATION_SET;
+        return 0;
+}
+
+int rule_set_source_set(Rule *r, const char *s, struct rule_error *e) {
+        return rule_set_set(r, s, true, e);
+}
+
+int rule_set_destination_set(Rule *r, const char *s, struct rule_error *e) {
+        return rule_set_set(r, s, false, e);
+}
+
 int rule_set_comment(Rule *r, const char *s, struct rule_error *e) {
         char *copy = NULL;
         int k;
@@ -579,6 +637,18 @@ int rule_validate(const Rule *r, struct rule_error *e) {
                 if (k < 0)
                         return k;
         }
+        for (unsigned i = 0; i < 2; i++) {
+                unsigned bit = i == 0 ? RULE_MATCH_SOURCE_SET : RULE_MATCH_DESTINATION_SET;
+                const char *name = i == 0 ? r->source_set : r->destination_set;
+
+                if (!(r->match & bit) != !name)
+                        return refuse(e, i == 0 ? "source-set" : "destination-set", "set name and match flag disagree");
+                if (name) {
+                        k = set_name_check(name, i == 0 ? "source-set" : "destination-set", e);
+                        if (k < 0)
+                                return k;
+                }
+        }
         if (r->comment) {
                 k = check_comment(r->comment, e);
                 if (k < 0)
@@ -591,7 +661,8 @@ int rule_validate(const Rule *r, struct rule_error *e) {
                 return k;
         if (r->match & ~(unsigned) (RULE_MATCH_SOURCE | RULE_MATCH_DESTINATION | RULE_MATCH_PROTOCOL |
                                     RULE_MATCH_SOURCE_PORT | RULE_MATCH_PORT | RULE_MATCH_ICMP_TYPE |
-                                    RULE_MATCH_VLAN | RULE_MATCH_INTERFACE))
+                                    RULE_MATCH_VLAN | RULE_MATCH_INTERFACE | RULE_MATCH_SOURCE_SET |
+                                    RULE_MATCH_DESTINATION_SET))
                 return refuse(e, "rule", "unknown match fields 0x%x", r->match);
 
         /* The fields together. */

@@ -36,7 +36,11 @@ enum rule_match {
         RULE_MATCH_ICMP_TYPE    = 1 << 5,
         RULE_MATCH_VLAN         = 1 << 6,
         RULE_MATCH_INTERFACE    = 1 << 7,
+        RULE_MATCH_SOURCE_SET   = 1 << 8,
+        RULE_MATCH_DESTINATION_SET = 1 << 9,
 };
+
+#define SET_NAME_MAX 64                 /* bytes */
 
 struct port_range {
         uint16_t first, last;           /* inclusive, host order */
@@ -54,6 +58,10 @@ typedef struct Rule {
         uint8_t icmp_type;
         uint16_t vlan;                  /* 0..4095 */
         char interface[IF_NAMESIZE];
+        char *source_set;               /* set names; NULL unless the match bit is set */
+        char *destination_set;
+        uint8_t source_set_id;          /* the sets' ids, filled in by the manager when the rule */
+        uint8_t destination_set_id;     /* joins the rule set (the set registry knows them) */
         int32_t priority;
         bool enabled;
         char *comment;                  /* NULL = none */
@@ -85,12 +93,17 @@ int rule_set_port(Rule *r, const char *s, struct rule_error *e);
 int rule_set_icmp_type(Rule *r, uint32_t v, struct rule_error *e);
 int rule_set_vlan(Rule *r, uint32_t v, struct rule_error *e);
 int rule_set_interface(Rule *r, const char *s, struct rule_error *e);
+int rule_set_source_set(Rule *r, const char *s, struct rule_error *e);  /* a set name (syntax only) */
+int rule_set_destination_set(Rule *r, const char *s, struct rule_error *e);
 int rule_set_comment(Rule *r, const char *s, struct rule_error *e);     /* "" = none (NULL) */
 int rule_set_group(Rule *r, const char *s, struct rule_error *e);
 
 /* Checks the fields together (ports need tcp/udp/sctp, icmp-type needs icmp/icmpv6,
  * source and destination of one family, the protocol fits the family...). */
 int rule_validate(const Rule *r, struct rule_error *e);
+
+/* A set name: 1..SET_NAME_MAX bytes of [A-Za-z0-9_.-], starting with a letter or digit. */
+int set_name_check(const char *s, const char *field, struct rule_error *e);
 
 bool rule_is_block(const Rule *r);      /* matches on the source alone */
 /* (priority, id) as one number that sorts like the rule order. */

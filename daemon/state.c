@@ -276,7 +276,8 @@ static int parse_rule(json_object *obj, size_t index, uint64_t format, uint32_t 
         static const char *const keys_v1[] = { "id", "action", "source", "created", "expires", NULL };
         static const char *const keys_v2[] = {
                 "id", "action", "source", "destination", "protocol", "source-port", "port", "icmp-type",
-                "vlan", "interface", "priority", "enabled", "comment", "group", "created", "expires", NULL
+                "vlan", "interface", "source-set", "destination-set", "priority", "enabled", "comment", "group",
+                "created", "expires", NULL
         };
         static const struct {
                 const char *key;
@@ -289,6 +290,8 @@ static int parse_rule(json_object *obj, size_t index, uint64_t format, uint32_t 
                 { "source-port", rule_set_source_port },
                 { "port",        rule_set_port },
                 { "interface",   rule_set_interface },
+                { "source-set",  rule_set_source_set },
+                { "destination-set", rule_set_destination_set },
                 { "comment",     rule_set_comment },
                 { "group",       rule_set_group },
         };
@@ -859,6 +862,10 @@ static int rule_to_json(const Rule *rule, uint32_t next_id, json_object **ret) {
                 r = json_add(obj, "vlan", json_object_new_int(rule->vlan));
         if (r >= 0 && (rule->match & RULE_MATCH_INTERFACE))
                 r = json_add_string(obj, "interface", rule->interface);
+        if (r >= 0 && (rule->match & RULE_MATCH_SOURCE_SET))
+                r = json_add_string(obj, "source-set", rule->source_set);
+        if (r >= 0 && (rule->match & RULE_MATCH_DESTINATION_SET))
+                r = json_add_string(obj, "destination-set", rule->destination_set);
         if (r >= 0 && rule->priority != 0)
                 r = json_add(obj, "priority", json_object_new_int64(rule->priority));
         if (r >= 0 && !rule->enabled)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -78,3 +79,14 @@ static inline int streq_ptr(const char *a, const char *b) {
         return __builtin_strcmp(a, b) == 0;
 }
 #define streq(a, b) (__builtin_strcmp((a), (b)) == 0)
+
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
+
+/* malloc(n * size), NULL when that overflows. */
+static inline void *malloc_multiply(size_t n, size_t size) {
+        if (size != 0 && n > SIZE_MAX / size)
+                return NULL;
+        return malloc(n * size);
+}

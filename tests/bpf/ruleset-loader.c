@@ -107,7 +107,7 @@ static int push_classifier(Loader *l, Rule *const *rules, size_t n_rules, enum p
                         return r;
         }
 
-        r = classifier_build(sorted, n, default_action, ruleset_ifindex_of, &c);
+        r = classifier_build(sorted, n, default_action, ruleset_ifindex_of, NULL, 0, &c);
         if (r < 0)
                 return r;
         loader_set_classifier(l, c);
