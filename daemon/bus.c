@@ -14,6 +14,7 @@
 
 #include "bus-errors.h"
 #include "bus-rule.h"
+#include "bus-set.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
@@ -72,7 +73,25 @@ static int bus_change_error(int r, uint32_t missing, sd_bus_error *error) {
                 return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
                                          "The change would pass a limit: %u classifier rules, %u block rules.",
                                          PF_MAX_RULES, PF_MAX_BLOCKS);
+        if (r == -ENXIO)
+                return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE,
+                                         "Invalid source-set or destination-set: the set does not exist (any more).");
         return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to change the rules: %s.", strerror(-r));
+}
+
+/* Rules naming sets: the sets must exist (their ids go into the rules). */
+static int bus_check_rule_sets(Manager *m, Rule *const *rules, size_t n, bool numbered, sd_bus_error *error) {
+        for (size_t i = 0; i < n; i++) {
+                struct rule_error e = {};
+                char where[32] = "";
+
+                if (manager_resolve_sets(m, rules[i], &e) >= 0)
+                        continue;
+                if (numbered)
+                        snprintf(where, sizeof(where), "rule %zu: ", i);
+                return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE, "%sInvalid %s: %s.", where, e.field, e.reason);
+        }
+        return 0;
 }
 
 static int polkit_check_group(Manager *m, sd_bus_message *msg, const char *group, sd_bus_error *error) {
@@ -196,6 +215,9 @@ static int method_add_rule(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         rule->expires_usec = timeout ? now_realtime_usec() + (uint64_t) timeout * 1000000ULL : 0;
+        r = bus_check_rule_sets(m, &rule, 1, false, error);
+        if (r < 0)
+                return r;
 
         r = polkit_check_group(m, msg, rule->group, error);
         if (r <= 0)
@@ -259,6 +281,9 @@ static int method_add_or_replace(sd_bus_message *msg, Manager *m, const char *re
                 if (r < 0)
                         return r;
         }
+        r = bus_check_rule_sets(m, list.rules, list.n, true, error);
+        if (r < 0)
+                return r;
 
         r = polkit_check_group(m, msg, replace_group ?: rules_group(list.rules, list.n), error);
         if (r <= 0)
@@ -765,11 +790,26 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetStatistics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{st}", statistics),
                                 method_get_statistics, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateSet", SD_BUS_ARGS("s", name, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_create_set, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteSet", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_delete_set, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddToSet", SD_BUS_ARGS("s", name, "as", entries, "u", timeout_sec),
+                                SD_BUS_RESULT("u", added), method_add_to_set, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveFromSet", SD_BUS_ARGS("s", name, "as", entries), SD_BUS_RESULT("u", removed),
+                                method_remove_from_set, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ImportSet", SD_BUS_ARGS("s", name, "h", fd, "a{sv}", options),
+                                SD_BUS_RESULT("u", added, "u", skipped), method_import_set, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ExportSet", SD_BUS_ARGS("s", name, "h", fd), SD_BUS_RESULT("u", written),
+                                method_export_set, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSets", SD_BUS_NO_ARGS, SD_BUS_RESULT("aa{sv}", sets),
+                                method_list_sets, SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("RuleAdded", SD_BUS_ARGS("u", id, "a{sv}", rule), 0),
         SD_BUS_SIGNAL_WITH_ARGS("RuleRemoved", SD_BUS_ARGS("u", id, "s", reason), 0),
         SD_BUS_SIGNAL_WITH_ARGS("RuleChanged", SD_BUS_ARGS("u", id, "a{sv}", rule), 0),
         SD_BUS_SIGNAL_WITH_ARGS("RulesReplaced", SD_BUS_ARGS("s", group, "u", count), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("SetChanged", SD_BUS_ARGS("s", name, "s", change), 0),
 
         SD_BUS_VTABLE_END
 };
@@ -801,6 +841,7 @@ int bus_setup(Manager *m) {
 
         m->notify = bus_on_manager_change;
         m->notify_changes = bus_on_changes;
+        m->notify_set = bus_on_set_change;
         return 0;
 }
 

@@ -120,6 +120,12 @@ static void prefix_unmap_ipv4(struct prefix *p) {
 }
 
 /* One entry of n bytes (no blanks in it): 0, or a negative errno of prefix_parse(). */
+static int parse_entry(const char *s, size_t n, struct prefix *ret);
+
+int set_file_parse_entry(const char *s, struct prefix *ret) {
+        return parse_entry(s, strlen(s), ret);
+}
+
 static int parse_entry(const char *s, size_t n, struct prefix *ret) {
         char text[SET_FILE_LINE_MAX + 1];
         struct prefix p;

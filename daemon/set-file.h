@@ -61,6 +61,10 @@ int set_file_parse(const char *buf, size_t len, bool skip_invalid,
                    struct prefix **ret_entries, size_t *ret_n, size_t *ret_skipped,
                    struct set_file_error *ret_error);
 
+/* One entry as AddToSet/RemoveFromSet take it: exactly an address or prefix (IPv4-mapped IPv6
+ * becomes IPv4). 0, or prefix_parse()'s negative errno (prefix_strerror() says why). */
+int set_file_parse_entry(const char *s, struct prefix *ret);
+
 /*
  * The canonical export text: the entries sorted by prefix_compare() (IPv4
  * first, then by address, then by length), one prefix_format() a line, each

@@ -13,6 +13,11 @@
 #define PF_ERROR_LIMIT_EXCEEDED         PF_ERROR_PREFIX "LimitExceeded"
 #define PF_ERROR_ATTACH_FAILED          PF_ERROR_PREFIX "AttachFailed"
 #define PF_ERROR_INVALID_CONFIG         PF_ERROR_PREFIX "InvalidConfig"
+#define PF_ERROR_INVALID_SET            PF_ERROR_PREFIX "InvalidSet"
+#define PF_ERROR_SET_EXISTS             PF_ERROR_PREFIX "SetExists"
+#define PF_ERROR_NO_SUCH_SET            PF_ERROR_PREFIX "NoSuchSet"
+#define PF_ERROR_SET_IN_USE             PF_ERROR_PREFIX "SetInUse"
+#define PF_ERROR_INVALID_SET_FILE       PF_ERROR_PREFIX "InvalidSetFile"
 
 static const sd_bus_error_map pf_bus_error_map[] = {
         SD_BUS_ERROR_MAP(PF_ERROR_INVALID_ADDRESS, EINVAL),
@@ -22,5 +27,10 @@ static const sd_bus_error_map pf_bus_error_map[] = {
         SD_BUS_ERROR_MAP(PF_ERROR_LIMIT_EXCEEDED, E2BIG),
         SD_BUS_ERROR_MAP(PF_ERROR_ATTACH_FAILED, EOPNOTSUPP),
         SD_BUS_ERROR_MAP(PF_ERROR_INVALID_CONFIG, EBADMSG),
+        SD_BUS_ERROR_MAP(PF_ERROR_INVALID_SET, EINVAL),
+        SD_BUS_ERROR_MAP(PF_ERROR_SET_EXISTS, EEXIST),
+        SD_BUS_ERROR_MAP(PF_ERROR_NO_SUCH_SET, ENOENT),
+        SD_BUS_ERROR_MAP(PF_ERROR_SET_IN_USE, EBUSY),
+        SD_BUS_ERROR_MAP(PF_ERROR_INVALID_SET_FILE, EBADMSG),
         SD_BUS_ERROR_MAP_END
 };

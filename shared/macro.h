@@ -80,6 +80,10 @@ static inline int streq_ptr(const char *a, const char *b) {
 }
 #define streq(a, b) (__builtin_strcmp((a), (b)) == 0)
 
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
 #ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #endif
