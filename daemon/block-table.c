@@ -20,6 +20,8 @@ struct BlockTable {
 
         uint32_t *tbl24;                /* what every copy's DIR-24 table must hold */
         uint8_t *depth;                 /* prefix length + 1 of the entry's origin, 0 = none */
+        uint16_t *n_32;                 /* per /24: stored /32s inside it (up to 256) */
+        uint8_t *n_mid;                 /* per /24: stored /25../31s inside it (up to 254) */
         uint64_t dirty[PF_COPIES][BLOCK_CHUNKS / 64];
 
         struct block_op *ops;
@@ -88,7 +90,9 @@ int block_table_new(BlockTable **ret) {
         /* 64 MiB + 16 MiB, but calloc'd pages stay unbacked until a prefix touches them. */
         t->tbl24 = calloc(PF_V4_TBL24_ENTRIES, sizeof(uint32_t));
         t->depth = calloc(PF_V4_TBL24_ENTRIES, 1);
-        r = t->tbl24 && t->depth ? entries_grow(t) : -ENOMEM;
+        t->n_32 = calloc(PF_V4_TBL24_ENTRIES, sizeof(uint16_t));
+        t->n_mid = calloc(PF_V4_TBL24_ENTRIES, 1);
+        r = t->tbl24 && t->depth && t->n_32 && t->n_mid ? entries_grow(t) : -ENOMEM;
         if (r < 0) {
                 block_table_free(t);
                 return r;
@@ -103,6 +107,8 @@ BlockTable *block_table_free(BlockTable *t) {
         free(t->entries);
         free(t->tbl24);
         free(t->depth);
+        free(t->n_32);
+        free(t->n_mid);
         free(t->ops);
         free(t);
         return NULL;
@@ -161,24 +167,6 @@ static int ops_push(BlockTable *t, const struct prefix *p, bool remove, uint32_t
         return 0;
 }
 
-/* Is any IPv4 prefix of a length in [from, to] left inside this /24? */
-static bool v4_has_longer(const BlockTable *t, uint32_t index24, unsigned from, unsigned to) {
-        uint8_t addr[16] = { index24 >> 16, index24 >> 8, index24 };
-
-        for (unsigned len = from; len <= to; len++) {
-                uint32_t n = 1u << (len - 24), step = 256 / n;
-
-                if (t->count[PF_FAMILY_V4][len] == 0)
-                        continue;
-                for (uint32_t k = 0; k < n; k++) {
-                        addr[3] = (uint8_t) (k * step);
-                        if (entry_find(t, AF_INET, len, addr))
-                                return true;
-                }
-        }
-        return false;
-}
-
 int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
         struct entry *e;
         int r;
@@ -216,6 +204,14 @@ int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
                 t->n_used++;
                 if (!in_tbl24(p))
                         t->count[family_index(p->family)][p->prefixlen]++;
+                if (!in_tbl24(p) && p->family == AF_INET) {
+                        uint32_t i = v4_index(p->addr);
+
+                        if (p->prefixlen == 32)
+                                t->n_32[i]++;
+                        else
+                                t->n_mid[i]++;
+                }
         } else {
                 if (!in_tbl24(p)) {
                         r = ops_push(t, p, false, slot);
@@ -280,7 +276,8 @@ int block_table_delete(BlockTable *t, const struct prefix *p) {
                         uint32_t i = v4_index(p->addr);
                         bool is_32 = p->prefixlen == 32;
 
-                        if (!v4_has_longer(t, i, is_32 ? 32 : 25, is_32 ? 32 : 31)) {
+                        /* The last of its kind in this /24: the program need not probe any more. */
+                        if ((is_32 ? --t->n_32[i] : --t->n_mid[i]) == 0) {
                                 t->tbl24[i] &= ~(is_32 ? PF_V4_HAS_32 : PF_V4_HAS_MID);
                                 mark_dirty(t, i, 1);
                         }

@@ -65,6 +65,8 @@ struct Loader {
         Classifier *classifier;                 /* staged; NULL = none yet */
         Classifier *written[PF_COPIES];         /* what each copy's classifier tables hold */
         bool full_rewrite[PF_COPIES];           /* copy content unknown (pinned maps from an earlier run) */
+        bool defer_catch_up;                    /* loader_commit() leaves the old copy to loader_catch_up() */
+        bool behind;                            /* the inactive copy lags the active one */
 };
 
 static const char *const xdp_mode_names[_XDP_MODE_MAX] = {
@@ -999,11 +1001,34 @@ int loader_commit(Loader *l) {
                 return log_error_errno(r, "Failed to wait for readers of the old tables: %m");
 
         /* The change is in force. If this fails, the next commit rewrites that copy. */
-        r = loader_write_copy(l, active);
-        if (r < 0) {
-                log_warning_errno(r, "Failed to bring the old copy of the tables up to date, will retry: %m");
+        l->behind = true;
+        if (l->defer_catch_up)
                 return 0;
-        }
+        r = loader_catch_up(l);
+        return r < 0 ? 0 : r;
+}
+
+void loader_set_defer_catch_up(Loader *l, bool b) {
+        l->defer_catch_up = b;
+}
+
+bool loader_is_behind(Loader *l) {
+        return l->behind;
+}
+
+int loader_catch_up(Loader *l) {
+        unsigned active;
+        int r;
+
+        if (!l->behind)
+                return 1;
+        r = loader_active_copy(l, &active);
+        if (r < 0)
+                return r;
+        r = loader_write_copy(l, active ^ 1);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to bring the old copy of the tables up to date, will retry: %m");
+        l->behind = false;
         return 1;
 }
 

@@ -96,6 +96,14 @@ void loader_set_classifier(Loader *l, Classifier *c);
  * what was removed any more), 0 when only the active one does yet. */
 int loader_commit(Loader *l);
 
+/* With deferral on, loader_commit() returns once the change is in force (0), and the old copy
+ * is brought up to date by loader_catch_up() later (the daemon does it after replying), or by
+ * the next commit, which writes that copy anyway. loader_catch_up() returns 1 when both copies
+ * hold everything committed (nothing refers to what was removed any more). */
+void loader_set_defer_catch_up(Loader *l, bool b);
+bool loader_is_behind(Loader *l);
+int loader_catch_up(Loader *l);
+
 /* ---- Counters ---- */
 int loader_rule_counter_read(Loader *l, uint32_t rule_slot, uint64_t *ret_packets, uint64_t *ret_bytes);
 int loader_rule_counter_reset(Loader *l, uint32_t rule_slot);

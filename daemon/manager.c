@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -12,6 +13,13 @@
 #include "manager.h"
 #include "set-store.h"
 #include "state.h"
+
+uint64_t now_monotonic_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
 
 uint64_t now_realtime_usec(void) {
         struct timespec ts;
@@ -54,6 +62,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_event_source_unref(m->expiry_timer);
+        sd_event_source_unref(m->catch_up);
         netlink_watch_free(m->netlink);
         polkit_registry_free(m->polkit);
         sd_bus_flush_close_unref(m->bus);
@@ -192,16 +201,34 @@ static int manager_stage_rules(Manager *m, Rule *const *rules, size_t n) {
         return classifier ? manager_stage_classifier(m) : 0;
 }
 
+static int on_catch_up(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        /* Slots of removed rules are free again once no copy of the tables refers to them. */
+        if (loader_catch_up(m->loader) > 0)
+                rule_set_release_slots(m->rules);
+        return 0;
+}
+
+/* The change is in force when this returns; the old copy of the tables is brought up to date
+ * right after the reply has gone out (a large change's second half need not delay it). */
 static int manager_commit(Manager *m) {
         int r;
 
         r = loader_commit(m->loader);
         if (r < 0)
                 return r;
-        /* Slots of removed rules are free again once no copy of the tables refers to them. */
-        if (r > 0)
+        if (r > 0) {
                 rule_set_release_slots(m->rules);
-        return 0;
+                return 0;
+        }
+        if (!m->catch_up) {
+                r = sd_event_add_defer(m->event, &m->catch_up, on_catch_up, m);
+                if (r < 0)
+                        return on_catch_up(NULL, m);
+                (void) sd_event_source_set_description(m->catch_up, "tables-catch-up");
+        }
+        return sd_event_source_set_enabled(m->catch_up, SD_EVENT_ONESHOT);
 }
 
 /* ---- Expiry ---------------------------------------------------------------------------------- */
@@ -846,12 +873,19 @@ static void manager_announce_set(Manager *m, const char *name, const char *chang
 /* After a change to a set's entries (r: how the change itself went): saved, staged and
  * committed, or rolled back everywhere. */
 static int manager_finish_set_change(Manager *m, Set *set, int r) {
+        uint64_t t0 = now_monotonic_usec(), t1 = t0, t2 = t0, t3 = t0;
+
         if (r >= 0)
                 r = set_store_save(m->state_dir, m->sets, set);
+        t1 = now_monotonic_usec();
         if (r >= 0)
                 r = manager_stage_sets(m);
+        t2 = now_monotonic_usec();
         if (r >= 0)
                 r = manager_commit(m);
+        t3 = now_monotonic_usec();
+        log_debug("Set %s: saved in %" PRIu64 " ms, staged in %" PRIu64 " ms, committed in %" PRIu64 " ms.",
+                  set->name, (t1 - t0) / 1000, (t2 - t1) / 1000, (t3 - t2) / 1000);
         if (r < 0) {
                 log_error_errno(r, "Failed to change set %s, rolling back: %m", set->name);
                 (void) set_registry_rollback(m->sets);
@@ -934,7 +968,7 @@ int manager_set_add(Manager *m, Set *set, const struct prefix *prefixes, size_t 
                     size_t *ret_added, size_t *ret_removed) {
         _cleanup_free_ struct set_entry *entries = NULL;
         uint32_t timeout = timeout_sec ?: set->default_timeout_sec;
-        uint64_t expires = timeout == 0 ? 0 : now_realtime_usec() + (uint64_t) timeout * 1000000ULL;
+        uint64_t expires = timeout == 0 ? 0 : now_realtime_usec() + (uint64_t) timeout * 1000000ULL, t0;
         size_t added = 0, removed = 0;
         int r;
 
@@ -943,7 +977,9 @@ int manager_set_add(Manager *m, Set *set, const struct prefix *prefixes, size_t 
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 entries[i] = (struct set_entry) { .prefix = prefixes[i], .expires_usec = expires };
+        t0 = now_monotonic_usec();
         r = set_registry_add(m->sets, set, entries, n, replace, &added, &removed);
+        log_debug("Set %s: %zu entries applied in %" PRIu64 " ms.", set->name, n, (now_monotonic_usec() - t0) / 1000);
         r = manager_finish_set_change(m, set, r);
         if (r < 0)
                 return r;
@@ -1114,6 +1150,7 @@ int manager_start(Manager *m) {
         r = loader_new(m->bpffs_dir, &m->loader);
         if (r < 0)
                 return r;
+        loader_set_defer_catch_up(m->loader, true);
 
         r = state_load(m->state_dir, &s);
         if (r == -ENOENT)

@@ -65,6 +65,7 @@ struct Manager {
         Interface *interfaces;
         size_t n_interfaces;
         sd_event_source *expiry_timer;
+        sd_event_source *catch_up;      /* brings the old copy of the tables up to date */
         NetlinkWatch *netlink;          /* interfaces that come, go and change names */
         uint64_t generation;            /* +1 on every committed change */
 
@@ -141,3 +142,4 @@ int manager_set_users(Manager *m, const Set *set, uint32_t **ret_ids, size_t *re
 uint64_t manager_set_hits(Manager *m, const Set *set);
 
 uint64_t now_realtime_usec(void);
+uint64_t now_monotonic_usec(void);

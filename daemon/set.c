@@ -190,6 +190,8 @@ static int grow(void **array, size_t *allocated, size_t n, size_t size) {
         if (n < *allocated)
                 return 0;
         want = *allocated ? *allocated * 2 : 256;
+        while (want <= n)
+                want *= 2;
         a = reallocarray(*array, want, size);
         if (!a)
                 return -ENOMEM;
@@ -650,6 +652,20 @@ int set_registry_add(SetRegistry *reg, Set *set, const struct set_entry *entries
                         return r;
         }
 
+        /* One resize for a large import, not twenty doublings. */
+        if ((reg->members.n_used + n) * 4 > reg->members.n_buckets * 3) {
+                size_t want = reg->members.n_buckets ?: 1024;
+
+                while ((reg->members.n_used + n) * 2 > want)
+                        want *= 2;
+                r = table_resize(&reg->members, want);
+                if (r < 0)
+                        return r;
+        }
+        r = grow((void **) &reg->undo, &reg->allocated_undo, reg->n_undo + n, sizeof(struct undo));
+        if (r < 0)
+                return r;
+
         for (size_t i = 0; i < n; i++) {
                 const struct prefix *p = &entries[i].prefix;
                 uint64_t expires = entries[i].expires_usec, old;
@@ -703,7 +719,8 @@ int set_registry_remove(SetRegistry *reg, Set *set, const struct prefix *entries
         return 0;
 }
 
-int set_registry_list(const SetRegistry *reg, const Set *set, struct set_entry **ret, size_t *ret_n) {
+static int set_registry_collect(const SetRegistry *reg, const Set *set, bool sorted, struct set_entry **ret,
+                                size_t *ret_n) {
         _cleanup_free_ struct set_entry *v = NULL;
         uint64_t bit = 1ULL << set->id;
         size_t n = 0;
@@ -720,10 +737,19 @@ int set_registry_list(const SetRegistry *reg, const Set *set, struct set_entry *
                 (void) expiry_get(reg, set->id, &v[n].prefix, &v[n].expires_usec);
                 n++;
         }
-        qsort(v, n, sizeof(struct set_entry), set_entry_order);
+        if (sorted)
+                qsort(v, n, sizeof(struct set_entry), set_entry_order);
         *ret = TAKE_PTR(v);
         *ret_n = n;
         return 0;
+}
+
+int set_registry_list(const SetRegistry *reg, const Set *set, struct set_entry **ret, size_t *ret_n) {
+        return set_registry_collect(reg, set, true, ret, ret_n);
+}
+
+int set_registry_list_unsorted(const SetRegistry *reg, const Set *set, struct set_entry **ret, size_t *ret_n) {
+        return set_registry_collect(reg, set, false, ret, ret_n);
 }
 
 uint64_t set_registry_next_expiry(const SetRegistry *reg) {
