@@ -205,3 +205,5 @@ out=$(sandbox_run_as pf-test-user "$PF_CALL" AddToSet "('blocklist', ['192.0.2.9
 ok "unprivileged AddToSet refused ($out)"
 sandbox_run_as pf-test-user "$PF_CALL" ListSets >/dev/null || fail "ListSets is not open to all"
 ok "ListSets is open to all"
+out=$(sandbox_run_as pf-test-admin "$PF_CALL" AddToSet "('blocklist', ['192.0.2.9'], uint32 0)") || fail "a granted user's AddToSet failed: $out"
+check_eq "a granted user's AddToSet" "(uint32 1,)" "$out"
