@@ -164,12 +164,13 @@ check_eq "set entries" "$(printf '%s\n' 192.0.2.2 192.0.2.128/25 198.51.100.7 20
         "$(set_entries blocked)"
 
 step "set export: to a FILE (0644) and to stdout, the same sorted text, imported back to the same set"
-pf_ctl set add blocked 2001:db8::/33 10.0.0.0/8 2001:db8::1 >/dev/null
+# (not 2001:db8::/33: it holds the peer)
+pf_ctl set add blocked 2001:db8:8000::/33 10.0.0.0/8 2001:db8::1 >/dev/null
 pf_ctl set export blocked "$SANDBOX_DIR/export.txt"
 check_eq "mode of the export file" 644 "$(stat -c %a "$SANDBOX_DIR/export.txt")"
 check_eq "export to stdout" "$(cat "$SANDBOX_DIR/export.txt")" "$(pf_ctl set export blocked -)"
 check_eq "export, sorted" \
-        "$(printf '%s\n' 10.0.0.0/8 192.0.2.2 192.0.2.128/25 198.51.100.7 203.0.113.0/24 2001:db8::/33 2001:db8::1)" \
+        "$(printf '%s\n' 10.0.0.0/8 192.0.2.2 192.0.2.128/25 198.51.100.7 203.0.113.0/24 2001:db8::1 2001:db8:8000::/33)" \
         "$(cat "$SANDBOX_DIR/export.txt")"
 echo "stale content that is longer than an export" >"$SANDBOX_DIR/export2.txt"
 pf_ctl set export blocked "$SANDBOX_DIR/export2.txt"
@@ -258,6 +259,10 @@ sandbox_ensure_test_users
 check_status 0 sandbox_run_as "$SANDBOX_TEST_USER" "$SANDBOX_DIR/bin/packetfilterctl" set list
 check_status 1 sandbox_run_as "$SANDBOX_TEST_USER" "$SANDBOX_DIR/bin/packetfilterctl" --no-ask-password \
         set add blocked 198.51.100.99
+name=$(pf_call_error_name --as "$SANDBOX_TEST_USER" AddToSet string:blocked array:string:198.51.100.99 uint32:0)
+[[ $name =~ ^org\.freedesktop\.DBus\.Error\.(AccessDenied|InteractiveAuthorizationRequired)$ ]] ||
+        fail "AddToSet as $SANDBOX_TEST_USER: expected polkit's refusal, got '$name'"
+ok "AddToSet as $SANDBOX_TEST_USER: $name"
 check_status 1 sandbox_run_as "$SANDBOX_TEST_USER" "$SANDBOX_DIR/bin/packetfilterctl" --no-ask-password \
         set create mine
 check_eq "set entries after refused calls" "$before" "$(set_entries blocked)"
@@ -265,6 +270,7 @@ check_eq "set entries after refused calls" "$before" "$(set_entries blocked)"
 step "set delete: refused while a rule uses the set (naming the rule), done once none does"
 check_refused SetInUse DeleteSet "('blocked',)" -- set delete blocked
 [[ $message =~ (^|[^0-9])$rule([^0-9]|$) ]] || fail "SetInUse does not name rule $rule: $message"
+pf_ctl set add blocked "$SANDBOX_PEER_IPV4" >/dev/null
 check_ping_blocked "$SANDBOX_FW_IPV4"
 pf_ctl remove "$rule"
 check_ping_passes "$SANDBOX_FW_IPV4"
