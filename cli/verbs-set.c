@@ -40,6 +40,14 @@ static uint64_t now_monotonic_usec(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* Appending an fd fails so on a connection that cannot pass fds: over SSH (-H), systemd-stdio-bridge cannot. */
+static int fd_append_error(int r, const char *what) {
+        if (r == -EOPNOTSUPP)
+                return cli_error_errno(r, "Failed to pass %s: this connection to the bus cannot pass file descriptors%s.",
+                                       what, arg_host ? " (-H goes over SSH)" : "");
+        return cli_error_errno(r, "Failed to append the arguments: %m");
+}
+
 /* Appends an as from words. */
 static int append_entries(sd_bus_message *m, char *const *entries, size_t n) {
         int r;
@@ -337,8 +345,9 @@ int verb_set_import(int argc, char *argv[]) {
                 return r;
         /* sd-bus sends a duplicate of fd: the same open file description, so the same offset. */
         r = sd_bus_message_append(m, "sh", name, fd);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r < 0)
+                return fd_append_error(r, what);
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
         if (r >= 0 && arg_replace)
                 r = sd_bus_message_append(m, "{sv}", "replace", "b", 1);
         if (r >= 0 && arg_skip_invalid)
@@ -402,7 +411,7 @@ int verb_set_export(int argc, char *argv[]) {
         if (r >= 0) {
                 r = sd_bus_message_append(m, "sh", name, to_stdout ? STDOUT_FILENO : file_fd);
                 if (r < 0)
-                        (void) cli_error_errno(r, "Failed to append the export's arguments: %m");
+                        (void) fd_append_error(r, to_stdout ? "stdout" : path);
         }
         if (r >= 0) {
                 r = sd_bus_call(bus, m, SET_TRANSFER_TIMEOUT_USEC, &error, &reply);
