@@ -27,6 +27,9 @@ const char *arg_mode = NULL;
 uint64_t arg_timeout_sec = 0;
 const char *arg_group = NULL;
 bool arg_words = false;
+const char *arg_comment = NULL;
+bool arg_replace = false;
+bool arg_skip_invalid = false;
 
 typedef enum VerbFlags {
         VERB_CHANGES           = 1 << 0,   /* changes the filter: may need polkit, so start an agent */
@@ -36,6 +39,9 @@ typedef enum VerbFlags {
         VERB_OPTION_TIMEOUT    = 1 << 4,   /* takes --timeout */
         VERB_OPTION_GROUP      = 1 << 5,   /* takes --group */
         VERB_OPTION_WORDS      = 1 << 6,   /* takes --words */
+        VERB_OPTION_COMMENT    = 1 << 7,   /* takes --comment */
+        VERB_OPTION_REPLACE    = 1 << 8,   /* takes --replace */
+        VERB_OPTION_SKIP_INVALID = 1 << 9, /* takes --skip-invalid */
 } VerbFlags;
 
 /* The command-specific options, to tell a user which one a command does not take. */
@@ -47,6 +53,9 @@ static const struct {
         { VERB_OPTION_TIMEOUT, "--timeout" },
         { VERB_OPTION_GROUP,   "--group" },
         { VERB_OPTION_WORDS,   "--words" },
+        { VERB_OPTION_COMMENT, "--comment" },
+        { VERB_OPTION_REPLACE, "--replace" },
+        { VERB_OPTION_SKIP_INVALID, "--skip-invalid" },
 };
 
 /* Command-specific options given on the command line (VERB_OPTION_* bits). */
@@ -61,9 +70,32 @@ typedef struct Verb {
         int (*run)(int argc, char *argv[]);
         const char *synopsis;           /* arguments, as shown in --help */
         const char *help;
+        /* A command of commands (set): its first argument picks one of these, run is unused. */
+        const struct Verb *subverbs;
+        size_t n_subverbs;
 } Verb;
 
 static int verb_help(int argc, char *argv[]);
+
+/* packetfilterctl set COMMAND ...: named address sets. */
+static const Verb set_verbs[] = {
+        { "create",         1, 1,         VERB_CHANGES | VERB_OPTION_COMMENT | VERB_OPTION_TIMEOUT, verb_set_create,
+          "NAME [--comment TEXT] [--timeout DURATION]", "Create an empty address set" },
+        { "delete",         1, 1,         VERB_CHANGES,                       verb_set_delete,
+          "NAME",                         "Delete a set that no rule uses" },
+        { "add",            2, ARGS_MANY, VERB_CHANGES | VERB_OPTION_TIMEOUT, verb_set_add,
+          "NAME ENTRY... [--timeout DURATION]", "Add entries; prints how many were new" },
+        { "remove",         2, ARGS_MANY, VERB_CHANGES,                       verb_set_remove,
+          "NAME ENTRY...",                "Remove entries; prints how many were in the set" },
+        { "import",         2, 2,         VERB_CHANGES | VERB_OPTION_REPLACE | VERB_OPTION_SKIP_INVALID |
+                                          VERB_OPTION_TIMEOUT,                verb_set_import,
+          "NAME FILE|- [--replace] [--skip-invalid] [--timeout DURATION]",
+          "Add FILE's entries (- is stdin); prints counts" },
+        { "export",         1, 2,         0,                                  verb_set_export,
+          "NAME [FILE|-]",                "Write the entries, sorted (default: stdout)" },
+        { "list",           0, 0,         0,                                  verb_set_list,
+          "",                             "List the sets with their entries, hits and rules" },
+};
 
 static const Verb verbs[] = {
         { "status",         0, 0,         0,                                  verb_status,
@@ -96,6 +128,9 @@ static const Verb verbs[] = {
           "IFACE [--mode MODE]",          "Attach the filter to a network interface" },
         { "detach",         1, 1,         VERB_CHANGES,                       verb_detach,
           "IFACE",                        "Detach the filter from a network interface" },
+        { "set",            1, ARGS_MANY, 0,                                  NULL,
+          "COMMAND ...",                  "Named address sets, for rules' from-set and to-set",
+          set_verbs,        ELEMENTSOF(set_verbs) },
         { "help",           0, 0,         0,                                  verb_help,
           "",                             "Show this help" },
 };
@@ -128,28 +163,39 @@ int cli_usage_error(const char *format, ...) {
         return ERROR_USAGE;
 }
 
+static void help_verb(const char *parent, const Verb *verb) {
+        _cleanup_free_ char *usage = NULL;
+
+        if (asprintf(&usage, "%s%s%s%s%s", parent ?: "", parent ? " " : "", verb->name,
+                     *verb->synopsis ? " " : "", verb->synopsis) < 0)
+                usage = NULL;
+        /* Long synopses get a line of their own, the text goes below. */
+        if (usage && strlen(usage) > 26)
+                printf("  %s\n  %-26s  %s\n", usage, "", verb->help);
+        else
+                printf("  %-26s  %s\n", usage ?: verb->name, verb->help);
+}
+
 static void help(void) {
         printf("%s [OPTIONS...] COMMAND [ARGS...]\n\n"
                "Control the packetfilter XDP packet filter (packetfilterd) over D-Bus.\n\n"
                "Commands:\n", program_invocation_short_name);
 
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
-                _cleanup_free_ char *usage = NULL;
-
-                if (asprintf(&usage, "%s%s%s", verbs[i].name, *verbs[i].synopsis ? " " : "", verbs[i].synopsis) < 0)
-                        usage = NULL;
-                /* Long synopses get a line of their own, the text goes below. */
-                if (usage && strlen(usage) > 26)
-                        printf("  %s\n  %-26s  %s\n", usage, "", verbs[i].help);
+                /* A command of commands shows each of them instead. */
+                if (verbs[i].subverbs)
+                        for (size_t j = 0; j < verbs[i].n_subverbs; j++)
+                                help_verb(verbs[i].name, &verbs[i].subverbs[j]);
                 else
-                        printf("  %-26s  %s\n", usage ?: verbs[i].name, verbs[i].help);
+                        help_verb(NULL, &verbs[i]);
         }
 
         printf("\nOptions:\n"
                "  -h --help                   Show this help\n"
                "     --version                Show the version\n"
-               "     --json                   Print JSON: list, show, stats, status, default\n"
-               "                              (and add, replace, block, unblock)\n"
+               "     --json                   Print JSON: list, show, stats, status, default,\n"
+               "                              set list (and add, replace, block, unblock,\n"
+               "                              set add, set remove, set import)\n"
                "     --no-ask-password        Never ask for a password to authorize a change\n"
                "  -H --host=[USER@]HOST       Operate on a remote host, over SSH\n"
                "     --system                 Talk to the system bus (the default; honours\n"
@@ -157,17 +203,27 @@ static void help(void) {
                "     --mode=MODE              attach: auto (native, else generic; the default),\n"
                "                              native or generic\n"
                "     --timeout=DURATION       block: lift the block after DURATION (default 0:\n"
-               "                              until unblocked)\n"
+               "                              until unblocked); set create: the set's default\n"
+               "                              for its entries (default 0: they never expire);\n"
+               "                              set add, set import: for these entries (default:\n"
+               "                              the set's)\n"
                "     --group=GROUP            list: only the rules of GROUP\n"
                "     --words                  list: each rule as the words of add, one a line\n"
+               "     --comment=TEXT           set create: a comment, up to 256 bytes\n"
+               "     --replace                set import: the set becomes exactly the file's\n"
+               "                              entries, at once (default: add to them)\n"
+               "     --skip-invalid           set import: skip and count bad lines (default: a\n"
+               "                              bad line fails the import, nothing changes)\n"
                "\nOptions go before the command or after it; for add, before its first word\n"
                "(so that words may start with '-': priority -5).\n"
                "\nRULE WORDS (add, and each line of a replace FILE):\n"
-               "  ACTION [from ADDR] [to ADDR] [proto P] [sport PORT|RANGE] [port PORT|RANGE]\n"
-               "         [icmp-type N] [vlan N] [on IFACE] [priority N] [group G]\n"
-               "         [timeout DURATION] [comment TEXT] [disabled]\n"
+               "  ACTION [from ADDR] [to ADDR] [from-set SET] [to-set SET] [proto P]\n"
+               "         [sport PORT|RANGE] [port PORT|RANGE] [icmp-type N] [vlan N] [on IFACE]\n"
+               "         [priority N] [group G] [timeout DURATION] [comment TEXT] [disabled]\n"
                "  ACTION is drop or pass and comes first; the rest in any order, each once.\n"
                "  from/to ADDR      source/destination address or CIDR prefix (IPv4 or IPv6)\n"
+               "  from-set SET      the source address is in the address set SET\n"
+               "  to-set SET        the destination address is in the address set SET\n"
                "  proto P           tcp, udp, sctp, icmp, icmpv6 or a number 0-255\n"
                "  sport/port PORT   source/destination port or range (22, 8000-8100);\n"
                "                    tcp, udp and sctp only\n"
@@ -184,12 +240,21 @@ static void help(void) {
                "  shell ('...', \"...\", \\); list --words prints rules in this form.\n"
                "\nDURATION is seconds, or numbers with s, m, h, d: 90, 30s, 10m, 1h, 2d, 1h30m.\n"
                "ADDR is an IPv4 or IPv6 address or CIDR prefix: 192.0.2.1, 2001:db8::/64.\n"
+               "\nSETS: a set holds up to a million addresses and prefixes (over all sets),\n"
+               "each with an optional expiry; a rule matches a set with from-set/to-set.\n"
+               "A FILE of set import has one entry a line: blank lines and lines starting\n"
+               "with # or ; are skipped, and so is anything after the first word of a line\n"
+               "(\"1.10.16.0/20 ; SBL256894\" as in Spamhaus DROP).\n"
                "\nExamples:\n"
                "  %1$s add drop from 192.0.2.0/24 proto tcp port 22 \\\n"
                "          timeout 1h comment \"ssh scanners\"\n"
                "  %1$s add pass to 2001:db8::1 proto udp port 8000-8100 priority -5\n"
                "  %1$s list --group web --words > web.rules\n"
                "  %1$s replace web web.rules     (FILE '-' reads stdin)\n"
+               "  %1$s set create scanners --comment \"seen probing\" --timeout 1d\n"
+               "  curl -s https://www.spamhaus.org/drop/drop.txt | \\\n"
+               "          %1$s set import spamhaus - --replace\n"
+               "  %1$s add drop from-set spamhaus\n"
                "\nExit status:\n"
                "  0  success\n"
                "  1  failure: the service refused (its message is printed), is unreachable,\n"
@@ -244,6 +309,9 @@ static int parse_options(int argc, char *argv[], bool stop_at_operand) {
                 ARG_TIMEOUT,
                 ARG_GROUP,
                 ARG_WORDS,
+                ARG_COMMENT,
+                ARG_REPLACE,
+                ARG_SKIP_INVALID,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -256,6 +324,9 @@ static int parse_options(int argc, char *argv[], bool stop_at_operand) {
                 { "timeout",         required_argument, NULL, ARG_TIMEOUT         },
                 { "group",           required_argument, NULL, ARG_GROUP           },
                 { "words",           no_argument,       NULL, ARG_WORDS           },
+                { "comment",         required_argument, NULL, ARG_COMMENT         },
+                { "replace",         no_argument,       NULL, ARG_REPLACE         },
+                { "skip-invalid",    no_argument,       NULL, ARG_SKIP_INVALID    },
                 {}
         };
         int c, r;
@@ -306,6 +377,18 @@ static int parse_options(int argc, char *argv[], bool stop_at_operand) {
                         arg_words = true;
                         arg_verb_options |= VERB_OPTION_WORDS;
                         break;
+                case ARG_COMMENT:
+                        arg_comment = optarg;
+                        arg_verb_options |= VERB_OPTION_COMMENT;
+                        break;
+                case ARG_REPLACE:
+                        arg_replace = true;
+                        arg_verb_options |= VERB_OPTION_REPLACE;
+                        break;
+                case ARG_SKIP_INVALID:
+                        arg_skip_invalid = true;
+                        arg_verb_options |= VERB_OPTION_SKIP_INVALID;
+                        break;
                 case ':':
                         if (optopt > 0 && optopt < 0x100)
                                 return cli_usage_error("Option '-%c' needs an argument.", optopt);
@@ -322,26 +405,62 @@ static int parse_options(int argc, char *argv[], bool stop_at_operand) {
         return 1;
 }
 
-static const Verb *verb_find(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verbs[i].name, name))
-                        return verbs + i;
+static const Verb *verb_find(const Verb *table, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(table[i].name, name))
+                        return table + i;
         return NULL;
 }
 
-/* argv[0] is the command name, then its arguments; options are already parsed. */
-static int dispatch_verb(const Verb *verb, int argc, char *argv[]) {
+/* "create, delete, add, ..." */
+static char *subverb_names(const Verb *verb) {
+        char *names = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&names, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < verb->n_subverbs; i++)
+                fprintf(f, "%s%s", i > 0 ? (i + 1 < verb->n_subverbs ? ", " : " or ") : "", verb->subverbs[i].name);
+        if (fclose(f) != 0) {
+                free(names);
+                return NULL;
+        }
+        return names;
+}
+
+/*
+ * argv[0] is the command name, then its arguments; options are already
+ * parsed. parent is the command a subcommand belongs to ("set"), or NULL.
+ */
+static int dispatch_verb(const char *parent, const Verb *verb, int argc, char *argv[]) {
+        _cleanup_free_ char *full_name = NULL;
         int r;
+
+        if (asprintf(&full_name, "%s%s%s", parent ?: "", parent ? " " : "", verb->name) < 0)
+                return cli_oom();
+
+        if (verb->subverbs) {
+                _cleanup_free_ char *names = subverb_names(verb);
+                const Verb *sub;
+
+                if (argc < 2)
+                        return cli_usage_error("Missing %s command: %s.", verb->name, strna(names));
+                sub = verb_find(verb->subverbs, verb->n_subverbs, argv[1]);
+                if (!sub)
+                        return cli_usage_error("Unknown %s command '%s': use %s.", verb->name, argv[1], strna(names));
+                return dispatch_verb(verb->name, sub, argc - 1, argv + 1);
+        }
 
         unsigned n_args = argc - 1;
         if (n_args < verb->min_args || n_args > verb->max_args)
-                return cli_usage_error("Wrong number of arguments for '%s'. Usage: %s %s%s%s", verb->name,
-                                       program_invocation_short_name, verb->name,
+                return cli_usage_error("Wrong number of arguments for '%s'. Usage: %s %s%s%s", full_name,
+                                       program_invocation_short_name, full_name,
                                        *verb->synopsis ? " " : "", verb->synopsis);
 
         for (size_t i = 0; i < ELEMENTSOF(verb_options); i++)
                 if ((arg_verb_options & verb_options[i].flag) && !(verb->flags & verb_options[i].flag))
-                        return cli_usage_error("Option %s does not apply to '%s'.", verb_options[i].name, verb->name);
+                        return cli_usage_error("Option %s does not apply to '%s'.", verb_options[i].name, full_name);
 
         /* An agent can only answer for the local polkitd. */
         bool changes = (verb->flags & VERB_CHANGES) || ((verb->flags & VERB_CHANGES_WITH_ARGS) && n_args > 0);
@@ -364,7 +483,7 @@ static int run(int argc, char *argv[]) {
         if (optind >= argc)
                 return cli_usage_error("Missing command.");
 
-        verb = verb_find(argv[optind]);
+        verb = verb_find(verbs, ELEMENTSOF(verbs), argv[optind]);
         if (!verb)
                 return cli_usage_error("Unknown command '%s'.", argv[optind]);
 
@@ -377,7 +496,7 @@ static int run(int argc, char *argv[]) {
 
         /* The operands now sit at the end, from optind on: put the command name just before them. */
         verb_argv[optind - 1] = verb_argv[0];
-        return dispatch_verb(verb, verb_argc - optind + 1, verb_argv + optind - 1);
+        return dispatch_verb(NULL, verb, verb_argc - optind + 1, verb_argv + optind - 1);
 }
 
 int main(int argc, char *argv[]) {

@@ -32,6 +32,9 @@ extern const char *arg_mode;
 extern uint64_t arg_timeout_sec;
 extern const char *arg_group;     /* list --group: ListRulesInGroup */
 extern bool arg_words;            /* list --words: rules as the words of add */
+extern const char *arg_comment;   /* set create --comment */
+extern bool arg_replace;          /* set import --replace */
+extern bool arg_skip_invalid;     /* set import --skip-invalid */
 
 /* "packetfilterctl: <message>" on stderr, %m being strerror(error); returns error (negative). */
 int cli_error_errno(int error, const char *format, ...) _printf_(2, 3);

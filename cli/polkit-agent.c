@@ -86,6 +86,10 @@ int polkit_agent_open(void) {
         return 0;
 }
 
+bool polkit_agent_running(void) {
+        return agent_pid > 0;
+}
+
 void polkit_agent_close(void) {
         if (agent_pid <= 0)
                 return;

@@ -29,6 +29,8 @@ typedef struct RuleWord {
 static const RuleWord rule_words[] = {
         { "from",      "source",      WORD_TEXT,     "an address or prefix" },
         { "to",        "destination", WORD_TEXT,     "an address or prefix" },
+        { "from-set",  "source-set",  WORD_TEXT,     "the name of an address set" },
+        { "to-set",    "destination-set", WORD_TEXT, "the name of an address set" },
         { "proto",     "protocol",    WORD_TEXT,     "a protocol (tcp, udp, sctp, icmp, icmpv6 or 0-255)" },
         { "sport",     "source-port", WORD_TEXT,     "a port or a range (22, 8000-8100)" },
         { "port",      "port",        WORD_TEXT,     "a port or a range (22, 8000-8100)" },
@@ -42,7 +44,7 @@ static const RuleWord rule_words[] = {
         { "disabled",  "enabled",     WORD_FLAG,     NULL },
 };
 
-#define WORD_LIST "from, to, proto, sport, port, icmp-type, vlan, on, priority, group, timeout, comment, disabled"
+#define WORD_LIST "from, to, from-set, to-set, proto, sport, port, icmp-type, vlan, on, priority, group, timeout, comment, disabled"
 
 /* Keys a returned rule carries besides those of the words, and their types. */
 static const struct {

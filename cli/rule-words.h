@@ -7,14 +7,16 @@
  *
  * Grammar of one rule (ACTION first, the rest in any order, each at most once):
  *
- *   ACTION [from ADDR] [to ADDR] [proto P] [sport PORT|RANGE] [port PORT|RANGE]
- *          [icmp-type N] [vlan N] [on IFACE] [priority N] [group G]
- *          [timeout DURATION] [comment TEXT] [disabled]
+ *   ACTION [from ADDR] [to ADDR] [from-set SET] [to-set SET] [proto P]
+ *          [sport PORT|RANGE] [port PORT|RANGE] [icmp-type N] [vlan N] [on IFACE]
+ *          [priority N] [group G] [timeout DURATION] [comment TEXT] [disabled]
  *
  *   word        key          type  value
  *   ACTION      action       s     drop or pass
  *   from        source       s     IPv4/IPv6 address or CIDR prefix
  *   to          destination  s     IPv4/IPv6 address or CIDR prefix
+ *   from-set    source-set   s     the name of an address set (packetfilterctl set)
+ *   to-set      destination-set s  the name of an address set
  *   proto       protocol     s     tcp, udp, sctp, icmp, icmpv6 or 0-255
  *   sport       source-port  s     22 or 8000-8100
  *   port        port         s     22 or 8000-8100 (destination port)

@@ -95,10 +95,18 @@ static void test_parse_good(void) {
                 /* Every word, in reverse order: order does not matter after the action. */
                 { { "drop", "disabled", "comment", "x", "timeout", "90", "group", "web", "priority", "-5",
                     "on", "veth0", "vlan", "0", "icmp-type", "0", "port", "1", "sport", "2", "proto", "sctp",
-                    "to", "10.0.0.0/8", "from", "10.1.0.0/16" },
+                    "to-set", "servers", "from-set", "scanners", "to", "10.0.0.0/8", "from", "10.1.0.0/16" },
                   "action=s:drop enabled=b:false comment=s:x timeout=u:90 group=s:web priority=i:-5 "
                   "interface=s:veth0 vlan=u:0 icmp-type=u:0 port=s:1 source-port=s:2 protocol=s:sctp "
+                  "destination-set=s:servers source-set=s:scanners "
                   "destination=s:10.0.0.0/8 source=s:10.1.0.0/16" },
+                /* Sets: names go as they are, the daemon judges them (and whether the set exists). */
+                { { "drop", "from-set", "spamhaus" }, "action=s:drop source-set=s:spamhaus" },
+                { { "pass", "to-set", "web.servers-v6_2", "proto", "tcp", "port", "443" },
+                  "action=s:pass destination-set=s:web.servers-v6_2 protocol=s:tcp port=s:443" },
+                { { "drop", "from-set", "a", "to-set", "a" }, "action=s:drop source-set=s:a destination-set=s:a" },
+                { { "drop", "from", "192.0.2.0/24", "from-set", "x" }, "action=s:drop source=s:192.0.2.0/24 source-set=s:x" },
+                { { "drop", "from-set", "no such name!" }, "action=s:drop source-set=s:no such name!" },
                 /* Numbers: signs for priority only, the full ranges of their types. */
                 { { "drop", "priority", "+7" }, "action=s:drop priority=i:7" },
                 { { "drop", "priority", "-2147483648" }, "action=s:drop priority=i:-2147483648" },
@@ -156,6 +164,13 @@ static void test_parse_bad(void) {
                 { { "drop", "from" },                             "'from' needs a value" },
                 { { "drop", "proto", "tcp", "port" },             "'port' needs a value" },
                 { { "drop", "comment" },                          "'comment' needs a value" },
+                { { "drop", "from-set" },                         "'from-set' needs a value: the name of an address set" },
+                { { "drop", "to-set" },                           "'to-set' needs a value: the name of an address set" },
+                { { "drop", "from-set", "a", "from-set", "b" },   "'from-set' is given twice" },
+                { { "drop", "to-set", "a", "to-set", "a" },       "'to-set' is given twice" },
+                { { "drop", "from_set", "a" },                    "Unknown word 'from_set'" },
+                { { "drop", "set", "a" },                         "Unknown word 'set' (words after the action: from, to, from-set, to-set," },
+                { { "from-set", "a" },                            "Missing ACTION before 'from-set'" },
                 { { "drop", "timeout" },                          "'timeout' needs a value" },
                 { { "drop", "vlan", "ten" },                      "'vlan' needs a VLAN id" },
                 { { "drop", "vlan", "-1" },                       "'vlan' needs" },
@@ -203,8 +218,8 @@ static void test_parse_bad(void) {
 static char *normalize(const RuleFields *f) {
         _cleanup_(rule_fields_clear) RuleFields n = {};
         const char *order[] = {
-                "action", "source", "destination", "protocol", "source-port", "port", "icmp-type", "vlan",
-                "interface", "priority", "group", "timeout", "comment", "enabled",
+                "action", "source", "destination", "source-set", "destination-set", "protocol", "source-port",
+                "port", "icmp-type", "vlan", "interface", "priority", "group", "timeout", "comment", "enabled",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
@@ -405,6 +420,73 @@ static void test_round_trip_fixed(void) {
         }
 }
 
+/* Rules with sets, as the daemon returns them: written as from-set/to-set, read back the same. */
+static void test_round_trip_sets(void) {
+        static const struct {
+                const char *source, *destination, *source_set, *destination_set;
+        } cases[] = {
+                { NULL, NULL, "spamhaus", NULL },
+                { NULL, NULL, NULL, "web-servers" },
+                { NULL, NULL, "scanners", "servers.v6" },
+                { "192.0.2.0/24", NULL, NULL, "a" },
+                { NULL, "2001:db8::1", "B_9", NULL },
+                { "10.0.0.0/8", "10.1.0.0/16", "x", "x" },
+                /* A name that needs quoting in a file: the daemon refuses it, but the words must survive. */
+                { NULL, NULL, "it's", "a b" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(rule_fields_clear) RuleFields f = {};
+                _cleanup_(strv_freep) char **words = NULL;
+                _cleanup_free_ char *line = NULL;
+                char what[32];
+                WordsError e = {};
+                int r;
+
+                r = rule_fields_add_string(&f, "action", "drop");
+                if (r >= 0 && cases[i].source)
+                        r = rule_fields_add_string(&f, "source", cases[i].source);
+                if (r >= 0 && cases[i].destination)
+                        r = rule_fields_add_string(&f, "destination", cases[i].destination);
+                if (r >= 0 && cases[i].source_set)
+                        r = rule_fields_add_string(&f, "source-set", cases[i].source_set);
+                if (r >= 0 && cases[i].destination_set)
+                        r = rule_fields_add_string(&f, "destination-set", cases[i].destination_set);
+                if (r < 0)
+                        abort();
+                add_returned_keys(&f, i + 1, 0, true, "default", 0);
+
+                snprintf(what, sizeof(what), "set rule %zu", i);
+                check_round_trip(what, &f, /* through_shell= */ true);
+
+                /* The words name the sets with from-set and to-set, in the grammar's order. */
+                r = rule_fields_to_words(&f, NOW_USEC, 0, &words, &e);
+                if (!CHECK(r == 0, "%s: %s", what, e.message))
+                        continue;
+                line = words_to_line(words);
+                if (cases[i].source_set)
+                        CHECK(line && strstr(line, "from-set "), "%s: no from-set in \"%s\"", what, strna(line));
+                if (cases[i].destination_set)
+                        CHECK(line && strstr(line, "to-set "), "%s: no to-set in \"%s\"", what, strna(line));
+                if (!cases[i].source_set && !cases[i].destination_set)
+                        CHECK(line && !strstr(line, "-set"), "%s: a set in \"%s\"", what, strna(line));
+        }
+
+        /* list's MATCH column shows them too. */
+        _cleanup_(rule_fields_clear) RuleFields f = {};
+        _cleanup_(strv_freep) char **match = NULL;
+        _cleanup_free_ char *line = NULL;
+        WordsError e = {};
+
+        if (rule_fields_add_string(&f, "action", "drop") < 0 || rule_fields_add_string(&f, "source-set", "spamhaus") < 0 ||
+            rule_fields_add_string(&f, "protocol", "tcp") < 0)
+                abort();
+        add_returned_keys(&f, 1, 5, true, "web", 0);
+        CHECK(rule_fields_to_words(&f, NOW_USEC, RULE_WORDS_MATCH_ONLY, &match, &e) == 0, "match words: %s", e.message);
+        line = words_to_line(match);
+        CHECK(line && streq(line, "from-set spamhaus proto tcp"), "match words: \"%s\"", strna(line));
+}
+
 static void test_words_of_returned_rule(void) {
         _cleanup_(rule_fields_clear) RuleFields f = {};
         _cleanup_(strv_freep) char **words = NULL, **match = NULL;
@@ -447,17 +529,17 @@ static void test_to_words_errors(void) {
 
         /* A key from a newer daemon: no word says it, so writing the rule would change it. */
         if (rule_fields_add_string(&unknown, "action", "drop") < 0 ||
-            rule_fields_add_string(&unknown, "source-set", "spamhaus") < 0 ||
+            rule_fields_add_string(&unknown, "rate-limit", "10/s") < 0 ||
             rule_fields_add_other(&unknown, "weird") < 0)
                 abort();
         r = rule_fields_to_words(&unknown, NOW_USEC, 0, &words, &e);
-        CHECK(r == -EOPNOTSUPP && strstr(e.message, "source-set"), "unknown key: %d %s", r, e.message);
+        CHECK(r == -EOPNOTSUPP && strstr(e.message, "rate-limit"), "unknown key: %d %s", r, e.message);
         CHECK(!words, "words written on failure");
 
         /* For display, they show as key=value. */
         r = rule_fields_to_words(&unknown, NOW_USEC, RULE_WORDS_SHOW_UNKNOWN, &shown, &e);
         _cleanup_free_ char *line = r == 0 ? words_to_line(shown) : NULL;
-        CHECK(line && streq(line, "drop 'source-set=spamhaus' 'weird=?'"), "shown: %s", strna(line));
+        CHECK(line && streq(line, "drop 'rate-limit=10/s' 'weird=?'"), "shown: %s", strna(line));
 
         if (rule_fields_add_string(&wrong_type, "action", "drop") < 0 ||
             rule_fields_add_string(&wrong_type, "vlan", "10") < 0)
@@ -586,6 +668,7 @@ static void test_round_trip_random(void) {
         static const char *const ports[] = { "0", "22", "65535", "8000-8100", "1-65535", "443" };
         static const char *const interfaces[] = { "eth0", "veth-fw", "wlp2s0", "br-lan.10", "x" };
         static const char *const groups[] = { "default", "web", "fail2ban", "a.b-c_D9" };
+        static const char *const sets[] = { "spamhaus", "scanners", "web-servers.v6", "A_1" };
         uint64_t seed = 20241125, state = seed;
 
         for (unsigned i = 0; i < 3000; i++) {
@@ -617,6 +700,10 @@ static void test_round_trip_random(void) {
                         random_comment(&state, comment, sizeof(comment));
                         r = rule_fields_add_string(&f, "comment", comment);
                 }
+                if (r >= 0 && (bits & 8192))
+                        r = rule_fields_add_string(&f, "source-set", random_pick(&state, sets, ELEMENTSOF(sets)));
+                if (r >= 0 && (bits & 16384))
+                        r = rule_fields_add_string(&f, "destination-set", random_pick(&state, sets, ELEMENTSOF(sets)));
                 if (r < 0)
                         abort();
                 if (bits & 1024)
@@ -637,6 +724,7 @@ int main(void) {
         test_parse_good();
         test_parse_bad();
         test_round_trip_fixed();
+        test_round_trip_sets();
         test_words_of_returned_rule();
         test_to_words_errors();
         test_split_line();

@@ -22,7 +22,7 @@ static const char *const statistics_order[] = {
         "non-ip",
 };
 
-static int json_print(json_object *o) {
+int json_print(json_object *o) {
         /* Pretty for people, one line for pipes; never "\/" in prefixes like 192.0.2.0/24. */
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
                 (isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
@@ -44,14 +44,14 @@ static const char *json_get_string(json_object *o, const char *key) {
         return json_object_get_string(v);
 }
 
-static uint64_t now_realtime_usec(void) {
+uint64_t now_realtime_usec(void) {
         struct timespec ts;
 
         (void) clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static int print_table(const Table *t) {
+int print_table(const Table *t) {
         int r = table_print(t, stdout);
         if (r < 0)
                 return cli_error_errno(r, "Failed to write output: %m");
@@ -59,7 +59,7 @@ static int print_table(const Table *t) {
 }
 
 /* Prints "N" for a method that returns one number, or {"key": N} with --json. */
-static int print_reply_number(const char *key, uint32_t value) {
+int print_reply_number(const char *key, uint32_t value) {
         if (arg_json) {
                 _cleanup_json_ json_object *o = json_object_new_object();
 
@@ -162,7 +162,7 @@ static int parse_rule_id(const char *text, uint32_t *ret_id) {
 
 /* A call to fill in, for arguments bus_call()'s format string cannot express (a{sv} from fields).
  * Send it with sd_bus_call(bus, m, 0, ...): 0 is the bus's own timeout, which bus_connect() sets. */
-static int new_method_call(sd_bus *bus, const char *method, sd_bus_message **ret) {
+int new_method_call(sd_bus *bus, const char *method, sd_bus_message **ret) {
         int r = sd_bus_message_new_method_call(bus, ret, PF_BUS_NAME, PF_OBJECT_PATH, PF_INTERFACE, method);
         if (r < 0)
                 return cli_error_errno(r, "Failed to create a %s call: %m", method);
@@ -655,7 +655,7 @@ static int show_field(const RuleField *field, uint64_t now_usec) {
 int verb_show(int argc, char *argv[]) {
         /* The order people read a rule in; keys a newer daemon adds follow, as they come. */
         static const char *const order[] = {
-                "id", "action", "source", "destination", "protocol", "source-port", "port", "icmp-type",
+                "id", "action", "source", "destination", "source-set", "destination-set", "protocol", "source-port", "port", "icmp-type",
                 "vlan", "interface", "priority", "enabled", "group", "comment", "packets", "bytes",
                 "created", "expires",
         };

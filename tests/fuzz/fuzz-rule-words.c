@@ -199,7 +199,7 @@ static int build_fields(Cursor *c, RuleFields *f) {
         static const char *const keys[] = {
                 "action", "source", "destination", "protocol", "port", "source-port", "icmp-type", "vlan",
                 "interface", "priority", "enabled", "comment", "group", "timeout",
-                "id", "packets", "bytes", "created", "expires",
+                "id", "packets", "bytes", "created", "expires", "source-set", "destination-set",
         };
         static const RuleValueType types[] = {
                 RULE_VALUE_STRING, RULE_VALUE_UINT32, RULE_VALUE_INT32, RULE_VALUE_BOOLEAN,
@@ -271,7 +271,8 @@ static void fuzz_fields(const uint8_t *data, size_t size) {
             !streq(words[0], "proto") && !streq(words[0], "sport") && !streq(words[0], "port") &&
             !streq(words[0], "icmp-type") && !streq(words[0], "vlan") && !streq(words[0], "on") &&
             !streq(words[0], "priority") && !streq(words[0], "group") && !streq(words[0], "timeout") &&
-            !streq(words[0], "comment") && !streq(words[0], "disabled")) {
+            !streq(words[0], "comment") && !streq(words[0], "disabled") && !streq(words[0], "from-set") &&
+            !streq(words[0], "to-set")) {
                 r = rule_words_parse(words, strv_length(words), &again, &e);
                 if (r < 0) {
                         dump_words("written", words);

@@ -21,10 +21,15 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# A stand-in: a block, and a rule in group "web" whose comment holds look-alikes.
+# A stand-in: a block, and a rule in group "web" whose comment holds look-alikes;
+# two sets, one with a comment of look-alikes.
 cat >"$work/packetfilterctl" <<'STUB'
 #!/bin/bash
 for arg; do last=$arg; done
+if [[ " $* " == *" set list "* ]]; then
+        echo '[{"name":"spamhaus","entries":1024,"comment":"x \"name\":\"bad\"}","default-timeout":0,"hits":5,"rules":[3]},{"name":"web-servers","entries":2,"comment":"","default-timeout":3600,"hits":0,"rules":[]}]'
+        exit 0
+fi
 case $last in
 list) echo '[{"id":1,"action":"drop","source":"192.0.2.2","priority":0,"enabled":true,"group":"default","packets":0,"bytes":0,"created":1,"expires":0},{"id":2,"action":"drop","source":"2001:db8::/64","protocol":"tcp","port":"22","comment":"x \"id\":9 \"group\":\"bad\"","priority":0,"enabled":true,"group":"web","packets":0,"bytes":0,"created":1,"expires":0},{"id":17,"action":"pass","source":"198.51.100.1","priority":-5,"enabled":true,"group":"web","packets":0,"bytes":0,"created":1,"expires":0}]' ;;
 status) echo '{"version":"0.1.0","default-action":"pass","interfaces":[{"name":"veth-fw","mode":"native"},{"name":"wlan9","mode":"waiting"}],"rule-count":3,"statistics":{"packets":1}}' ;;
@@ -91,9 +96,9 @@ expect() {
         fi
 }
 
-expect 'packetfilterctl ' 'add attach block default detach disable enable help list remove replace reset-counters show stats status unblock'
+expect 'packetfilterctl ' 'add attach block default detach disable enable help list remove replace reset-counters set show stats status unblock'
 expect 'packetfilterctl re' 'remove replace reset-counters'
-expect 'packetfilterctl --json s' 'show stats status'
+expect 'packetfilterctl --json s' 'set show stats status'
 expect 'packetfilterctl --mode ' 'auto generic native'
 expect 'packetfilterctl attach lo --mode=n' 'native'
 expect 'packetfilterctl attach --mo' '--mode='
@@ -110,14 +115,45 @@ expect 'packetfilterctl unblock 2001:db8:' ':/64'
 expect 'packetfilterctl detach ' 'veth-fw wlan9'
 expect 'packetfilterctl attach l' 'lo'
 expect 'packetfilterctl add ' 'drop pass'
-expect 'packetfilterctl add drop ' 'comment disabled from group icmp-type on port priority proto sport timeout to vlan'
+expect 'packetfilterctl add drop ' 'comment disabled from from-set group icmp-type on port priority proto sport timeout to to-set vlan'
 expect 'packetfilterctl add drop from 192.0.2.0/24 proto ' 'icmp icmpv6 sctp tcp udp'
 expect 'packetfilterctl add drop from 192.0.2.0/24 proto tcp p' 'port priority'
-expect 'packetfilterctl add drop comment proto ' 'disabled from group icmp-type on port priority proto sport timeout to vlan'
+expect 'packetfilterctl add drop comment proto ' 'disabled from from-set group icmp-type on port priority proto sport timeout to to-set vlan'
 expect 'packetfilterctl add drop port ' ''
 expect 'packetfilterctl add pass group ' 'default web'
 expect 'packetfilterctl add drop on v' 'veth-fw'
 expect 'packetfilterctl add drop priority -' ''
+expect 'packetfilterctl add drop from-set ' 'spamhaus web-servers'
+expect 'packetfilterctl add drop from-set spamhaus to-set w' 'web-servers'
+expect 'packetfilterctl add drop from-set spamhaus f' 'from'
+expect 'packetfilterctl set ' 'add create delete export import list remove'
+expect 'packetfilterctl set re' 'remove'
+expect 'packetfilterctl set create ' ''
+expect 'packetfilterctl set create x --' '--comment= --help --host --json --no-ask-password --system --timeout= --version'
+expect 'packetfilterctl set delete ' 'spamhaus web-servers'
+expect 'packetfilterctl set add s' 'spamhaus'
+expect 'packetfilterctl set add spamhaus ' ''
+expect 'packetfilterctl set add spamhaus 192.0.2.1 --' '--help --host --json --no-ask-password --system --timeout= --version'
+expect 'packetfilterctl set remove web-servers ' ''
+expect 'packetfilterctl set import ' 'spamhaus web-servers'
+expect 'packetfilterctl set import spamhaus --' '--help --host --json --no-ask-password --replace --skip-invalid --system --timeout= --version'
+expect 'packetfilterctl set import spamhaus -' '- --help --host --json --no-ask-password --replace --skip-invalid --system --timeout= --version -H -h'
+expect 'packetfilterctl set export spamhaus -' '- --help --host --json --no-ask-password --system --version -H -h'
+expect 'packetfilterctl set export w' 'web-servers'
+expect 'packetfilterctl set list ' ''
+expect 'packetfilterctl set list --' '--help --host --json --no-ask-password --system --version'
+expect 'packetfilterctl --comment ' ''
+
+# Files for set import and export.
+mkdir "$work/files"
+touch "$work/files/drop.txt" "$work/files/dropv6.txt"
+(
+        cd "$work/files" || exit 1
+        failures=0
+        expect 'packetfilterctl set import spamhaus d' 'drop.txt dropv6.txt'
+        expect 'packetfilterctl set export spamhaus dropv' 'dropv6.txt'
+        exit "$failures"
+) || failures=$((failures + $?))
 
 # -H completes host names (bash-completion's _known_hosts_real: /etc/hosts, ssh).
 got=$(complete_line 'packetfilterctl -H localh')
