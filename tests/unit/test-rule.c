@@ -99,9 +99,9 @@ static const struct {
 } string_cases[] = {
         { "action", "drop", NULL, NULL },
         { "action", "pass", NULL, NULL },
-        { "action", "DROP", NULL, "unknown action 'DROP' (drop or pass)" },
-        { "action", "reject", NULL, "unknown action 'reject' (drop or pass)" },
-        { "action", "", NULL, "unknown action '' (drop or pass)" },
+        { "action", "DROP", NULL, "unknown action 'DROP' (drop, pass or rate-limit)" },
+        { "action", "reject", NULL, "unknown action 'reject' (drop, pass or rate-limit)" },
+        { "action", "", NULL, "unknown action '' (drop, pass or rate-limit)" },
         { "action", "drop ", NULL, "~unknown action" },
         { "action", NULL, NULL, "no value given" },
 

@@ -1389,7 +1389,7 @@ static void test_reasons(void) {
                 { V2(", \"enabled\": null"), "(rule #0: \"enabled\" is null)" },
                 { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\"}]"), "(rule #0: \"created\" is missing)" },
                 { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1}, {\"id\": 2, \"action\": \"x\", \"created\": 1}]"),
-                  "(rule #1: action: unknown action 'x' (drop or pass))" },
+                  "(rule #1: action: unknown action 'x' (drop, pass or rate-limit))" },
                 { "{\"format\": 2, \"format\": 2}", "(top level: \"format\" given twice)" },
                 { DOC("3", "10", "\"pass\"", "[]", "[]"), "(unsupported format 3 (this version reads 1 and 2))" },
                 { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1},]"), "(expected a value at offset " },
