@@ -13,7 +13,7 @@
 #define FLUSH_INTERVAL_USEC (100 * 1000ULL)     /* a new flow is reported within this */
 #define FLOW_REPORT_INTERVAL_USEC USEC_PER_SEC  /* a flow is reported at most this often */
 #define FLOW_IDLE_USEC (5 * USEC_PER_SEC)       /* a reported flow without drops is forgotten after this */
-#define HASH_SLOTS (2 * (DROP_FLOWS_MAX + DROP_SUMMARIES_MAX))  /* a power of two, at most half full */
+#define HASH_SLOTS 16384u                       /* a power of two, at least twice the flows: at most half full */
 
 /* What makes two drops "similar": every field of the report but the count and time. */
 struct flow_key {
@@ -345,3 +345,6 @@ DropEvents *drop_events_free(DropEvents *d) {
         free(d);
         return NULL;
 }
+
+_Static_assert((HASH_SLOTS & (HASH_SLOTS - 1)) == 0, "HASH_SLOTS must be a power of two");
+_Static_assert(HASH_SLOTS >= 2 * (DROP_FLOWS_MAX + DROP_SUMMARIES_MAX), "HASH_SLOTS must be at least twice the flows");
