@@ -140,3 +140,31 @@ ok "refused, each naming rate, burst or per"
 [ "$(pf_call_error_name SetDefaultAction string:rate-limit)" = org.example.PacketFilter1.Error.InvalidRule ] ||
         fail "SetDefaultAction rate-limit was not refused"
 ok "SetDefaultAction rate-limit: InvalidRule"
+
+step "GetStatistics: per-interface figures and rates while a flood runs"
+in_peer "$PF_FLOOD" send --to "$SANDBOX_FW_IPV4" --port 5602 --from "$SANDBOX_PEER_IPV4" --rate 1000 --count 4000 \
+        --max-seconds 10 >/dev/null 2>&1 &
+sender=$!
+sleep 2.6
+stats=$(pf_call_json GetStatistics)
+wait "$sender" || fail "pf-flood send failed"
+figure() {
+        pf_json statistic "$1" <<<"$stats"
+}
+for key in packets passed dropped rate-limited packets-per-second passed-per-second dropped-per-second \
+           rate-limited-per-second; do
+        [[ $(figure "$key") =~ ^[0-9]+$ ]] || fail "GetStatistics $key: '$(figure "$key")'"
+        for what in "" "-per-second"; do
+                case $key in *-per-second) continue ;; esac
+                [[ $(figure "interface:$SANDBOX_FW_IF:$key$what") =~ ^[0-9]+$ ]] ||
+                        fail "GetStatistics interface:$SANDBOX_FW_IF:$key$what missing"
+        done
+done
+pps=$(figure "interface:$SANDBOX_FW_IF:packets-per-second")
+limited_pps=$(figure "interface:$SANDBOX_FW_IF:rate-limited-per-second")
+[ "$pps" -ge 700 ] && [ "$pps" -le 1300 ] || fail "interface:$SANDBOX_FW_IF:packets-per-second $pps during a 1000/s flood"
+[ "$limited_pps" -ge 560 ] && [ "$limited_pps" -le 1040 ] ||
+        fail "interface:$SANDBOX_FW_IF:rate-limited-per-second $limited_pps, expected about 800 (1000/s at a rate of 200)"
+[ "$(figure "interface:$SANDBOX_FW_IF:rate-limited")" -le "$(figure rate-limited)" ] ||
+        fail "the interface counts more rate-limited packets than the whole program"
+ok "$SANDBOX_FW_IF: $pps packets/s, $limited_pps rate-limited/s; global $(figure packets-per-second) packets/s"
