@@ -104,6 +104,48 @@ struct {
         __uint(pinning, LIBBPF_PIN_BY_NAME);
 } pf_stats SEC(".maps");
 
+ARRAY_MAP(pf_rate_config, struct pf_rate_limit, PF_RULE_SLOTS, 0);
+ARRAY_MAP(pf_rate_rule, struct pf_rate_bucket, PF_RULE_SLOTS, 0);
+ARRAY_MAP(pf_event_config, struct pf_event_config, 1, 0);
+
+struct {
+        __uint(type, BPF_MAP_TYPE_LRU_HASH);
+        __type(key, struct pf_rate_source_key);
+        __type(value, struct pf_rate_bucket);
+        __uint(max_entries, PF_RATE_SOURCES);
+        __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_rate_source SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __type(key, __u32);
+        __type(value, __u64);
+        __uint(max_entries, PF_RULE_SLOTS);
+        __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_rate_limited SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, PF_DROP_EVENTS_BYTES);
+        __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_drop_events SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __type(key, __u32);
+        __type(value, struct pf_drop_budget);
+        __uint(max_entries, 1);
+        __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_drop_budget SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+        __type(key, __u32);
+        __type(value, struct pf_iface_stats);
+        __uint(max_entries, PF_MAX_INTERFACES);
+        __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_iface_stats SEC(".maps");
+
 struct pf_vlan_hdr {
         __be16 tci;
         __be16 encapsulated_proto;
@@ -586,6 +628,135 @@ static __always_inline int verdict_rule(__u8 action) {
 
 #define PICK_BLOCK      (1LL << 32)
 #define PICK_DROP       (1LL << 33)
+#define PICK_RATE       (1LL << 34)
+
+/*
+ * A rate-limit rule's bucket for this packet (its source's, or the rule's): 1 if the
+ * packet is over the rate (drop), 0 if within it (pass). GCRA (see packetfilter.h). The
+ * admitted packet moves the bucket on with an atomic add, so concurrent CPUs never lose
+ * a packet's share of the rate; at worst, CPUs that check at the same moment may each
+ * admit one packet past the burst, and a bucket restarting after idle (a plain store)
+ * may forget the adds of packets admitted at that instant. A source seen for the first
+ * time, or again after the LRU map evicted it, starts with its whole burst.
+ * A global function, verified once.
+ */
+__noinline int rate_limit_check(__u32 slot, __u32 family, const struct pf_addr *src) {
+        const struct pf_rate_limit *cfg;
+        struct pf_rate_bucket *b;
+        __u64 now, tat;
+
+        if (!src)
+                return 0;
+        cfg = bpf_map_lookup_elem(&pf_rate_config, &slot);
+        if (!cfg || cfg->interval_ns == 0)
+                return 0;
+        now = bpf_ktime_get_ns();
+        if (cfg->per == PF_RATE_PER_RULE) {
+                b = bpf_map_lookup_elem(&pf_rate_rule, &slot);
+                if (!b)
+                        return 0;
+        } else {
+                struct pf_rate_source_key key = { .rule_id = cfg->rule_id, .family = family };
+
+                __builtin_memcpy(key.addr, src->word, 16);
+                b = bpf_map_lookup_elem(&pf_rate_source, &key);
+                if (!b) {
+                        /* A new bucket, with this packet taken from its burst. */
+                        struct pf_rate_bucket fresh = { .tat_ns = now + cfg->interval_ns };
+
+                        (void) bpf_map_update_elem(&pf_rate_source, &key, &fresh, BPF_NOEXIST);
+                        return cfg->burst_ns < cfg->interval_ns;
+                }
+        }
+        tat = b->tat_ns;
+        if (tat < now) {
+                b->tat_ns = now;        /* idle since: the whole burst again */
+                tat = now;
+        }
+        if (tat - now + cfg->interval_ns > cfg->burst_ns)
+                return 1;
+        __sync_fetch_and_add(&b->tat_ns, cfg->interval_ns);
+        return 0;
+}
+
+/*
+ * Reports a drop through the ring buffer, within this CPU's budget of events per window;
+ * past it, only counts the drop, for the count of the next event. Called on drops only.
+ * winner: what pick_rule() returned (-1: the default action). A global function.
+ */
+__noinline int drop_event(const struct packet *p, __u32 ifindex, __s64 winner, __u32 frame_len, __u32 reason) {
+        const struct pf_event_config *cfg;
+        struct pf_drop_budget *budget;
+        struct pf_drop_event *e;
+        __u32 zero = 0, rule_id = 0;
+        __u64 now;
+
+        if (!p)
+                return 0;
+        cfg = bpf_map_lookup_elem(&pf_event_config, &zero);
+        if (!cfg || cfg->budget == 0)
+                return 0;
+        budget = bpf_map_lookup_elem(&pf_drop_budget, &zero);
+        if (!budget)
+                return 0;
+        now = bpf_ktime_get_ns();
+        if (now - budget->window_start_ns >= PF_DROP_EVENT_WINDOW_NS) {
+                budget->window_start_ns = now;
+                budget->used = 0;
+        }
+        if (budget->used >= cfg->budget) {
+                budget->suppressed += 1;
+                return 0;
+        }
+        e = bpf_ringbuf_reserve(&pf_drop_events, sizeof(*e), 0);
+        if (!e) {
+                budget->suppressed += 1;        /* the reader is behind: count it for later */
+                return 0;
+        }
+        budget->used += 1;
+
+        if (winner >= 0) {
+                __u32 s = winner & 0xffffffff;
+                const struct pf_rule_info *info = (winner & PICK_BLOCK) ?
+                        bpf_map_lookup_elem(&pf_block_info, &s) : bpf_map_lookup_elem(&pf_rule_info, &s);
+
+                if (info)
+                        rule_id = info->order & 0xffffffff;
+        }
+        e->time_ns = now;
+        e->ifindex = ifindex;
+        e->rule_id = rule_id;
+        e->count = 1 + budget->suppressed;
+        e->frame_len = frame_len;
+        e->family = p->family;
+        e->protocol = p->protocol;
+        e->port = l4_is_icmp(p->protocol) ? p->icmp_type : p->dport;
+        e->reason = reason;
+        e->has_l4 = p->has_l4;
+        e->pad[0] = e->pad[1] = 0;
+        __builtin_memcpy(e->src, p->src.word, 16);
+        __builtin_memcpy(e->dst, p->dst.word, 16);
+        budget->suppressed = 0;
+        bpf_ringbuf_submit(e, 0);
+        return 0;
+}
+
+/* Per-interface figures; outcome: 0 passed, 1 dropped, 2 rate-limited (dropped too). A global function. */
+__noinline int iface_account(__u32 ifindex, __u32 frame_len, __u32 outcome) {
+        struct pf_iface_stats *s = bpf_map_lookup_elem(&pf_iface_stats, &ifindex);
+
+        if (!s)
+                return 0;
+        s->packets += 1;
+        s->bytes += frame_len;
+        if (outcome == 0)
+                s->passed += 1;
+        else
+                s->dropped += 1;
+        if (outcome == 2)
+                s->rate_limited += 1;
+        return 0;
+}
 
 /*
  * Between the block rule found (slot, or -1) and the first matching classifier rule
@@ -615,18 +786,23 @@ __noinline __s64 pick_rule(__u32 copy, __s64 block_slot, __s64 rank) {
                 }
         }
         if (cls && (!block || cls->order < block->order))
-                return (__s64) cs | (cls->action == PF_ACTION_DROP ? PICK_DROP : 0);
+                return (__s64) cs | (cls->action == PF_ACTION_DROP ? PICK_DROP : 0) |
+                       (cls->action == PF_ACTION_RATE_LIMIT ? PICK_RATE : 0);
         if (block)
                 return (__s64) bs | PICK_BLOCK | (block->action == PF_ACTION_DROP ? PICK_DROP : 0);
         return -1;
 }
 
-SEC("xdp")
-int packetfilter_xdp(struct xdp_md *ctx) {
+/* How a packet was judged, for the accounting after the verdict. */
+struct judgement {
+        __s64 winner;                   /* what pick_rule() returned, -1: the default action */
+        __u32 reason;                   /* enum pf_drop_reason, when dropped */
+};
+
+static __always_inline int judge(struct xdp_md *ctx, struct packet *p, struct judgement *j) {
         void *data = (void *) (long) ctx->data;
         void *data_end = (void *) (long) ctx->data_end;
         __u64 frame_len = data_end - data;
-        struct packet p = {};
         const struct pf_config *cfg;
         const struct pf_gen *gen;
         __u32 zero = 0, copy;
@@ -642,29 +818,32 @@ int packetfilter_xdp(struct xdp_md *ctx) {
         if (!gen)
                 return verdict(PF_STAT_PASSED, XDP_PASS);
 
-        proto = parse_ethernet(data, data_end, &l3, &p.vlan);
+        proto = parse_ethernet(data, data_end, &l3, &p->vlan);
         if (proto == ETH_P_IP) {
-                if (parse_ipv4(l3, data_end, &p) < 0)
+                if (parse_ipv4(l3, data_end, p) < 0)
                         goto malformed;
         } else if (proto == ETH_P_IPV6) {
-                if (parse_ipv6(l3, data_end, &p) < 0)
+                if (parse_ipv6(l3, data_end, p) < 0)
                         goto malformed;
         } else if (proto >= 0) {
                 stat_inc(PF_STAT_NON_IP);
+                j->reason = PF_DROP_NON_IP;
                 /* The default drop never cuts a host off its own link. */
                 return verdict_default(gen, proto == ETH_P_ARP);
         } else
                 goto malformed;
 
-        slot = block_lookup(copy, gen, &p);
+        slot = block_lookup(copy, gen, p);
         rank = -1;
         if (gen->has_classifier)
-                rank = classify_packet(copy, gen, &p, ctx->ingress_ifindex);
+                rank = classify_packet(copy, gen, p, ctx->ingress_ifindex);
 
         winner = pick_rule(copy, slot, rank);
         if (winner >= 0) {
                 __u32 s = winner & 0xffffffff;
 
+                j->winner = winner;
+                j->reason = (winner & PICK_BLOCK) ? PF_DROP_BLOCK : PF_DROP_RULE;
                 if (winner & PICK_BLOCK) {
                         struct pf_counter *c = bpf_map_lookup_elem(&pf_block_counters, &s);
 
@@ -680,19 +859,44 @@ int packetfilter_xdp(struct xdp_md *ctx) {
                                 c->bytes += frame_len;
                         }
                 }
+                if ((winner & PICK_RATE) && rate_limit_check(s, p->family, &p->src)) {
+                        __u64 *limited = bpf_map_lookup_elem(&pf_rate_limited, &s);
+
+                        if (limited)
+                                *limited += 1;
+                        j->reason = PF_DROP_RATE_LIMITED;
+                        return verdict(PF_STAT_RATE_LIMITED, XDP_DROP);
+                }
                 return verdict_rule((winner & PICK_DROP) ? PF_ACTION_DROP : PF_ACTION_PASS);
         }
 
-        exempt = p.family == PF_FAMILY_V6 && p.protocol == PF_IPPROTO_ICMPV6 && p.has_l4 &&
-                 p.hop_limit == PF_NDP_HOP_LIMIT &&
-                 p.icmp_type >= PF_NDP_TYPE_FIRST && p.icmp_type <= PF_NDP_TYPE_LAST;
+        exempt = p->family == PF_FAMILY_V6 && p->protocol == PF_IPPROTO_ICMPV6 && p->has_l4 &&
+                 p->hop_limit == PF_NDP_HOP_LIMIT &&
+                 p->icmp_type >= PF_NDP_TYPE_FIRST && p->icmp_type <= PF_NDP_TYPE_LAST;
         return verdict_default(gen, exempt);
 
 malformed:
         /* Cut or inconsistent headers take the default path without a look-up: fields read
          * from a broken header cannot be trusted to match a rule. */
         stat_inc(PF_STAT_MALFORMED);
+        j->reason = PF_DROP_MALFORMED;
         return verdict_default(gen, 0);
+}
+
+SEC("xdp")
+int packetfilter_xdp(struct xdp_md *ctx) {
+        __u32 frame_len = (__u32) ((long) ctx->data_end - (long) ctx->data);
+        __u32 ifindex = ctx->ingress_ifindex;
+        struct judgement j = { .winner = -1, .reason = PF_DROP_DEFAULT };
+        struct packet p = {};
+        int action = judge(ctx, &p, &j);
+
+        /* After the verdict, outside the decision: per-interface figures, and drop events. */
+        iface_account(ifindex, frame_len,
+                      action != XDP_DROP ? 0 : j.reason == PF_DROP_RATE_LIMITED ? 2 : 1);
+        if (action == XDP_DROP)
+                drop_event(&p, ifindex, j.winner, frame_len, j.reason);
+        return action;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -21,7 +21,7 @@
  * another layout loads fresh maps, fills them and swaps its program into the
  * pinned links, never reusing maps it cannot read.
  */
-#define PF_ABI_VERSION          "7"
+#define PF_ABI_VERSION          "9"
 
 /* ---- Limits (the daemon refuses changes past them with a clear error) ---- */
 #define PF_COPIES               2u
@@ -45,6 +45,7 @@
 enum pf_action {
         PF_ACTION_PASS = 0,
         PF_ACTION_DROP = 1,
+        PF_ACTION_RATE_LIMIT = 2,       /* pass within the rule's rate, drop the rest (classifier rules only) */
 };
 
 /* Indexes into the per-CPU statistics array pf_stats (__u64 each, host order). */
@@ -57,6 +58,7 @@ enum pf_stat {
         PF_STAT_NON_IP,                 /* neither IPv4 nor IPv6 nor ARP (then: default action) */
         PF_STAT_FRAGMENTS,              /* non-first IP fragments (no L4 header) */
         PF_STAT_ALWAYS_PASSED,          /* ARP and IPv6 neighbour discovery spared the default drop */
+        PF_STAT_RATE_LIMITED,           /* matched a rate-limit rule over its rate: dropped */
         _PF_STAT_MAX,
 };
 
@@ -239,3 +241,109 @@ struct pf_counter {
 /* Map pf_stats: PERCPU_ARRAY[_PF_STAT_MAX] of __u64. */
 /* Class 0 of every copy is all ones: the class of a field no rule matches on. */
 #define PF_CLASS_ANY            0u
+
+/* ---- Rate limits ------------------------------------------------------------------------------ */
+
+/*
+ * A rate-limit rule passes the packets it matches within its rate and drops the rest
+ * (GCRA, the token bucket as a "theoretical arrival time", in CLOCK_MONOTONIC ns): a
+ * bucket admits a packet when tat - now + interval <= burst * interval, and the
+ * packet then moves tat on by interval; a bucket whose tat lies in the past starts
+ * again from now, that is with its whole burst.
+ */
+#define PF_RATE_SOURCES         65536u                  /* per-source buckets (LRU: the least recently seen goes) */
+#define PF_RATE_MAX             100000000u              /* packets per second, at most */
+
+enum pf_rate_per {
+        PF_RATE_PER_SOURCE = 0,         /* one bucket per source address (pf_rate_source) */
+        PF_RATE_PER_RULE = 1,           /* one bucket for the rule (pf_rate_rule) */
+};
+
+/* Map pf_rate_config: ARRAY[PF_RULE_SLOTS], by classifier slot: a rate-limit rule's rate.
+ * Written when the slot is given to a rule, before any table refers to it. */
+struct pf_rate_limit {
+        __u64 interval_ns;              /* host order; 1e9 / rate; 0 = not a rate-limit rule (pass) */
+        __u64 burst_ns;                 /* host order; burst * interval_ns */
+        __u32 rule_id;                  /* host order; keys the per-source buckets, so a reused slot starts afresh */
+        __u8  per;                      /* enum pf_rate_per */
+        __u8  pad[3];
+};
+
+/* Maps pf_rate_rule: ARRAY[PF_RULE_SLOTS] by classifier slot (zeroed with the slot), and
+ * pf_rate_source: LRU_HASH[PF_RATE_SOURCES] struct pf_rate_source_key -> struct pf_rate_bucket. */
+struct pf_rate_bucket {
+        __u64 tat_ns;                   /* host order; CLOCK_MONOTONIC; advanced with atomic adds */
+};
+
+struct pf_rate_source_key {
+        __u32 rule_id;                  /* host order */
+        __u32 family;                   /* enum pf_family_index */
+        __u8  addr[16];                 /* network order; IPv4 in the first 4 */
+};
+
+/* Map pf_rate_limited: PERCPU_ARRAY[PF_RULE_SLOTS] of __u64, by classifier slot: the packets a
+ * rate-limit rule dropped (its pf_rule_counters count every packet it matched). */
+
+/* ---- Drop events ------------------------------------------------------------------------------ */
+
+/*
+ * Map pf_drop_events: RINGBUF of PF_DROP_EVENTS_BYTES: one struct pf_drop_event per reported
+ * drop. Sampled per CPU: at most pf_event_config.budget events per PF_DROP_EVENT_WINDOW_NS on
+ * each CPU (pf_drop_budget); the drops not reported are counted and handed on in the count of
+ * the next event that CPU reports.
+ */
+#define PF_DROP_EVENTS_BYTES    (256u * 1024u)
+#define PF_DROP_EVENT_WINDOW_NS 100000000ull            /* 100 ms */
+#define PF_DROP_EVENT_BUDGET    64u                     /* events per window per CPU, by default */
+
+enum pf_drop_reason {
+        PF_DROP_RULE = 0,               /* a drop rule (classifier) */
+        PF_DROP_BLOCK,                  /* a block rule */
+        PF_DROP_RATE_LIMITED,           /* a rate-limit rule, over its rate */
+        PF_DROP_DEFAULT,                /* the default action */
+        PF_DROP_MALFORMED,              /* the default action, for a malformed frame (fields as far as parsed) */
+        PF_DROP_NON_IP,                 /* the default action, for a frame neither IP nor ARP (no fields) */
+        _PF_DROP_REASON_MAX,
+};
+
+struct pf_drop_event {
+        __u64 time_ns;                  /* host order; CLOCK_MONOTONIC */
+        __u32 ifindex;                  /* host order */
+        __u32 rule_id;                  /* host order; 0 = the default action */
+        __u32 count;                    /* host order; 1 + drops on this CPU not reported since its last event */
+        __u32 frame_len;                /* host order */
+        __u8  family;                   /* enum pf_family_index */
+        __u8  protocol;
+        __u16 port;                     /* host order; destination port, or ICMP type; 0 = none */
+        __u8  reason;                   /* enum pf_drop_reason */
+        __u8  has_l4;                   /* port holds a port or ICMP type */
+        __u8  pad[2];
+        __u8  src[16];                  /* network order; IPv4 in the first 4 */
+        __u8  dst[16];
+};
+
+/* Map pf_drop_budget: PERCPU_ARRAY[1]. */
+struct pf_drop_budget {
+        __u64 window_start_ns;          /* host order; CLOCK_MONOTONIC */
+        __u32 used;                     /* events sent in this window */
+        __u32 suppressed;               /* drops not reported since the last event */
+};
+
+/* Map pf_event_config: ARRAY[1], written by the daemon. */
+struct pf_event_config {
+        __u32 budget;                   /* host order; events per window per CPU; 0 = no events */
+        __u32 pad;
+};
+
+/* ---- Per-interface statistics ----------------------------------------------------------------- */
+
+/* Map pf_iface_stats: PERCPU_HASH[PF_MAX_INTERFACES] ifindex (__u32, host order) -> struct
+ * pf_iface_stats. The daemon creates an entry when it attaches to an interface; the program
+ * only adds to entries that exist. */
+struct pf_iface_stats {
+        __u64 packets;                  /* host order, every value */
+        __u64 bytes;
+        __u64 passed;
+        __u64 dropped;                  /* for any reason, rate-limited included */
+        __u64 rate_limited;
+};

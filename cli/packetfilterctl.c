@@ -18,6 +18,7 @@
 #include "format.h"
 #include "packetfilterctl.h"
 #include "polkit-agent.h"
+#include "monitor.h"
 #include "verbs.h"
 
 bool arg_json = false;
@@ -131,6 +132,10 @@ static const Verb verbs[] = {
         { "set",            1, ARGS_MANY, 0,                                  NULL,
           "COMMAND ...",                  "Named address sets, for rules' from-set and to-set",
           set_verbs,        ELEMENTSOF(set_verbs) },
+        { "monitor",        0, 0,         0,                                  verb_monitor,
+          "[--json]",                     "Print dropped packets as they are reported, until Ctrl-C" },
+        { "top",            0, 0,         0,                                  verb_top,
+          "[--json]",                     "Show the rules and sources with the most drops, each second" },
         { "help",           0, 0,         0,                                  verb_help,
           "",                             "Show this help" },
 };
@@ -194,8 +199,8 @@ static void help(void) {
                "  -h --help                   Show this help\n"
                "     --version                Show the version\n"
                "     --json                   Print JSON: list, show, stats, status, default,\n"
-               "                              set list (and add, replace, block, unblock,\n"
-               "                              set add, set remove, set import)\n"
+               "                              set list, monitor, top (and add, replace,\n"
+               "                              block, unblock, set add, set remove, set import)\n"
                "     --no-ask-password        Never ask for a password to authorize a change\n"
                "  -H --host=[USER@]HOST       Operate on a remote host, over SSH\n"
                "     --system                 Talk to the system bus (the default; honours\n"
@@ -219,8 +224,10 @@ static void help(void) {
                "\nRULE WORDS (add, and each line of a replace FILE):\n"
                "  ACTION [from ADDR] [to ADDR] [from-set SET] [to-set SET] [proto P]\n"
                "         [sport PORT|RANGE] [port PORT|RANGE] [icmp-type N] [vlan N] [on IFACE]\n"
+               "         [rate N] [burst N] [per source|rule]\n"
                "         [priority N] [group G] [timeout DURATION] [comment TEXT] [disabled]\n"
-               "  ACTION is drop or pass and comes first; the rest in any order, each once.\n"
+               "  ACTION is drop, pass or rate-limit and comes first; the rest in any order,\n"
+               "  each once.\n"
                "  from/to ADDR      source/destination address or CIDR prefix (IPv4 or IPv6)\n"
                "  from-set SET      the source address is in the address set SET\n"
                "  to-set SET        the destination address is in the address set SET\n"
@@ -230,6 +237,10 @@ static void help(void) {
                "  icmp-type N       with proto icmp or icmpv6\n"
                "  vlan N            802.1Q VLAN id, 0-4095\n"
                "  on IFACE          only packets arriving on IFACE\n"
+               "  rate N            rate-limit: pass N packets per second, drop the rest\n"
+               "  burst N           rate-limit: N packets may pass at once (default: rate)\n"
+               "  per source|rule   rate-limit: a bucket per source address (default) or\n"
+               "                    one for the whole rule\n"
                "  priority N        lower runs first (default 0); rules run by (priority, id)\n"
                "  group G           who owns the rule (default \"default\")\n"
                "  timeout DURATION  the rule removes itself after DURATION\n"
@@ -249,6 +260,7 @@ static void help(void) {
                "  %1$s add drop from 192.0.2.0/24 proto tcp port 22 \\\n"
                "          timeout 1h comment \"ssh scanners\"\n"
                "  %1$s add pass to 2001:db8::1 proto udp port 8000-8100 priority -5\n"
+               "  %1$s add rate-limit proto udp port 53 rate 100 burst 20 per source\n"
                "  %1$s list --group web --words > web.rules\n"
                "  %1$s replace web web.rules     (FILE '-' reads stdin)\n"
                "  %1$s set create scanners --comment \"seen probing\" --timeout 1d\n"

@@ -37,6 +37,9 @@ static const RuleWord rule_words[] = {
         { "icmp-type", "icmp-type",   WORD_NUMBER,   "an ICMP type number" },
         { "vlan",      "vlan",        WORD_NUMBER,   "a VLAN id (0-4095)" },
         { "on",        "interface",   WORD_TEXT,     "an interface name" },
+        { "rate",      "rate",        WORD_NUMBER,   "packets per second" },
+        { "burst",     "burst",       WORD_NUMBER,   "a number of packets" },
+        { "per",       "per",         WORD_TEXT,     "source or rule" },
         { "priority",  "priority",    WORD_SIGNED,   "a number" },
         { "group",     "group",       WORD_TEXT,     "a group name" },
         { "timeout",   "timeout",     WORD_DURATION, "a duration (90, 30s, 10m, 1h, 1h30m)" },
@@ -44,7 +47,8 @@ static const RuleWord rule_words[] = {
         { "disabled",  "enabled",     WORD_FLAG,     NULL },
 };
 
-#define WORD_LIST "from, to, from-set, to-set, proto, sport, port, icmp-type, vlan, on, priority, group, timeout, comment, disabled"
+#define WORD_LIST "from, to, from-set, to-set, proto, sport, port, icmp-type, vlan, on, rate, burst, per, " \
+        "priority, group, timeout, comment, disabled"
 
 /* Keys a returned rule carries besides those of the words, and their types. */
 static const struct {
@@ -56,6 +60,7 @@ static const struct {
         { "bytes",   RULE_VALUE_UINT64 },
         { "created", RULE_VALUE_UINT64 },
         { "expires", RULE_VALUE_UINT64 },
+        { "rate-limited", RULE_VALUE_UINT64 },
 };
 
 #define RULE_GROUP_DEFAULT "default"
@@ -292,9 +297,9 @@ int rule_words_parse(char *const *words, size_t n_words, RuleFields *ret, WordsE
         int r;
 
         if (n_words == 0)
-                return words_error(e, -EINVAL, "Missing ACTION: a rule starts with drop or pass.");
+                return words_error(e, -EINVAL, "Missing ACTION: a rule starts with drop, pass or rate-limit.");
         if (rule_word_find(words[0]))
-                return words_error(e, -EINVAL, "Missing ACTION before '%s': a rule starts with drop or pass.",
+                return words_error(e, -EINVAL, "Missing ACTION before '%s': a rule starts with drop, pass or rate-limit.",
                                    words[0]);
 
         /* The action is text like the others: the daemon knows which actions there are. */
@@ -420,6 +425,8 @@ static int rule_word_format(const RuleWord *w, const RuleFields *rule, uint64_t 
         if (streq(w->key, "group") && ((flags & RULE_WORDS_MATCH_ONLY) || streq(field->string, RULE_GROUP_DEFAULT)))
                 return 0;
         if (streq(w->key, "comment") && field->string[0] == '\0')
+                return 0;
+        if (streq(w->key, "per") && streq(field->string, "source"))
                 return 0;
         if (w->value == WORD_FLAG)
                 return field->boolean ? 0 : strv_push(words, n, w->word);

@@ -9,10 +9,11 @@
  *
  *   ACTION [from ADDR] [to ADDR] [from-set SET] [to-set SET] [proto P]
  *          [sport PORT|RANGE] [port PORT|RANGE] [icmp-type N] [vlan N] [on IFACE]
+ *          [rate N] [burst N] [per source|rule]
  *          [priority N] [group G] [timeout DURATION] [comment TEXT] [disabled]
  *
  *   word        key          type  value
- *   ACTION      action       s     drop or pass
+ *   ACTION      action       s     drop, pass or rate-limit
  *   from        source       s     IPv4/IPv6 address or CIDR prefix
  *   to          destination  s     IPv4/IPv6 address or CIDR prefix
  *   from-set    source-set   s     the name of an address set (packetfilterctl set)
@@ -23,6 +24,9 @@
  *   icmp-type   icmp-type    u     a number
  *   vlan        vlan         u     a number
  *   on          interface    s     an interface name
+ *   rate        rate         u     packets per second (rate-limit)
+ *   burst       burst        u     packets at once (rate-limit; default: rate)
+ *   per         per          s     source (default) or rule (rate-limit)
  *   priority    priority     i     a number, may be negative
  *   group       group        s     a group name
  *   timeout     timeout      u     seconds, or a duration: 90, 30s, 10m, 1h, 1h30m

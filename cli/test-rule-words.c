@@ -219,7 +219,8 @@ static char *normalize(const RuleFields *f) {
         _cleanup_(rule_fields_clear) RuleFields n = {};
         const char *order[] = {
                 "action", "source", "destination", "source-set", "destination-set", "protocol", "source-port",
-                "port", "icmp-type", "vlan", "interface", "priority", "group", "timeout", "comment", "enabled",
+                "port", "icmp-type", "vlan", "interface", "rate", "burst", "per", "priority", "group", "timeout",
+                "comment", "enabled",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
@@ -244,6 +245,8 @@ static char *normalize(const RuleFields *f) {
                 else if (streq(order[i], "comment") && !field->string[0])
                         continue;
                 else if (streq(order[i], "enabled") && field->boolean)
+                        continue;
+                else if (streq(order[i], "per") && streq(field->string, "source"))
                         continue;
                 else if (field->type == RULE_VALUE_STRING)
                         r = rule_fields_add_string(&n, field->key, field->string);
@@ -487,6 +490,51 @@ static void test_round_trip_sets(void) {
         CHECK(line && streq(line, "from-set spamhaus proto tcp"), "match words: \"%s\"", strna(line));
 }
 
+/* Rate-limit rules: the words of the example, and rules as the daemon returns them. */
+static void test_rate_limit_words(void) {
+        static const char *const words[] = {
+                "rate-limit", "proto", "udp", "port", "53", "rate", "100", "burst", "20", "per", "source", NULL
+        };
+        _cleanup_(rule_fields_clear) RuleFields parsed = {};
+        _cleanup_free_ char *got = NULL;
+        WordsError e = {};
+        int r;
+
+        r = rule_words_parse((char *const *) words, 11, &parsed, &e);
+        if (CHECK(r == 0, "rate-limit words refused: %s", e.message)) {
+                got = fields_to_string(&parsed);
+                CHECK(streq(got, "action=s:rate-limit protocol=s:udp port=s:53 rate=u:100 burst=u:20 per=s:source"),
+                      "rate-limit words: %s", got);
+        }
+
+        for (int per_rule = 0; per_rule < 2; per_rule++) {
+                _cleanup_(rule_fields_clear) RuleFields f = {};
+                _cleanup_(strv_freep) char **out = NULL;
+                _cleanup_free_ char *line = NULL;
+                char what[32];
+
+                if (rule_fields_add_string(&f, "action", "rate-limit") < 0 ||
+                    rule_fields_add_string(&f, "protocol", "udp") < 0 ||
+                    rule_fields_add_string(&f, "port", "53") < 0 ||
+                    rule_fields_add_uint32(&f, "rate", 100) < 0 ||
+                    rule_fields_add_uint32(&f, "burst", 4294967295u) < 0 ||
+                    rule_fields_add_string(&f, "per", per_rule ? "rule" : "source") < 0 ||
+                    rule_fields_add_uint64(&f, "rate-limited", 42) < 0)
+                        abort();
+                add_returned_keys(&f, 7, 0, true, "default", 0);
+                snprintf(what, sizeof(what), "rate-limit rule, per %s", per_rule ? "rule" : "source");
+                check_round_trip(what, &f, /* through_shell= */ true);
+
+                r = rule_fields_to_words(&f, NOW_USEC, 0, &out, &e);
+                if (!CHECK(r == 0, "%s: %s", what, e.message))
+                        continue;
+                line = words_to_line(out);
+                CHECK(line && streq(line, per_rule ? "rate-limit proto udp port 53 rate 100 burst 4294967295 per rule" :
+                                                     "rate-limit proto udp port 53 rate 100 burst 4294967295"),
+                      "%s: %s", what, strna(line));
+        }
+}
+
 static void test_words_of_returned_rule(void) {
         _cleanup_(rule_fields_clear) RuleFields f = {};
         _cleanup_(strv_freep) char **words = NULL, **match = NULL;
@@ -725,6 +773,7 @@ int main(void) {
         test_parse_bad();
         test_round_trip_fixed();
         test_round_trip_sets();
+        test_rate_limit_words();
         test_words_of_returned_rule();
         test_to_words_errors();
         test_split_line();

@@ -18,6 +18,7 @@ static const char *const statistics_order[] = {
         "dropped",
         "dropped-by-rule",
         "dropped-by-default",
+        "rate-limited",
         "malformed",
         "non-ip",
 };

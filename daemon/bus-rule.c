@@ -41,6 +41,9 @@ static const struct rule_key rule_keys[] = {
         { "timeout",     KEY_UINT32,  1u << 13 },
         { "source-set",  KEY_STRING,  1u << 14 },
         { "destination-set", KEY_STRING, 1u << 15 },
+        { "rate",        KEY_UINT32,  1u << 16 },
+        { "burst",       KEY_UINT32,  1u << 17 },
+        { "per",         KEY_STRING,  1u << 18 },
 };
 
 static const struct rule_key *rule_key_find(const char *name) {
@@ -90,6 +93,12 @@ static int rule_apply_key(Rule *r, const struct rule_key *k, const void *value, 
                 return rule_set_comment(r, s, e);
         if (streq(k->name, "group"))
                 return rule_set_group(r, s, e);
+        if (streq(k->name, "rate"))
+                return rule_set_rate(r, u, e);
+        if (streq(k->name, "burst"))
+                return rule_set_burst(r, u, e);
+        if (streq(k->name, "per"))
+                return rule_set_per(r, s, e);
         if (streq(k->name, "priority")) {
                 r->priority = *(const int32_t *) value;
                 return 0;
@@ -143,11 +152,11 @@ int bus_message_read_rule(sd_bus_message *m, int index, const char *default_grou
 
                 k = rule_key_find(name);
                 if (!k) {
-                        char reason[256];
+                        char reason[320];
 
                         snprintf(reason, sizeof(reason), "unknown key '%.64s' (keys: action, source, destination, "
                                  "protocol, port, source-port, icmp-type, vlan, interface, source-set, destination-set, "
-                                 "priority, enabled, comment, group, timeout)", name);
+                                 "priority, enabled, comment, group, timeout, rate, burst, per)", name);
                         return set_error(error, index, PF_ERROR_INVALID_RULE, "rule", reason);
                 }
                 if (seen & k->bit)
@@ -195,7 +204,7 @@ int bus_message_read_rule(sd_bus_message *m, int index, const char *default_grou
                         return set_error(error, index, PF_ERROR_INVALID_RULE, "group", e.reason);
         }
         if (!(seen & rule_key_find("action")->bit))
-                return set_error(error, index, PF_ERROR_INVALID_RULE, "action", "the key is required (drop or pass)");
+                return set_error(error, index, PF_ERROR_INVALID_RULE, "action", "the key is required (drop, pass or rate-limit)");
         q = rule_validate(r, &e);
         if (q < 0)
                 return set_error(error, index, PF_ERROR_INVALID_RULE, e.field ?: "rule", e.reason);
@@ -269,12 +278,17 @@ int bus_message_read_rules(sd_bus_message *m, const char *default_group, Rule **
 /* A rule as a{sv}: the keys of the rule model, only those set, plus id, counters and times. */
 int bus_message_append_rule(sd_bus_message *reply, Manager *m, const Rule *rule) {
         char buf[PREFIX_STRING_MAX], proto[4], ports[12];
-        uint64_t packets = 0, bytes = 0;
+        uint64_t packets = 0, bytes = 0, limited = 0;
         int r;
 
         r = manager_rule_counters(m, rule, &packets, &bytes);
         if (r < 0)
                 log_warning_errno(r, "Failed to read counters of rule %u: %m", rule->id);
+        if (rule->action == PF_ACTION_RATE_LIMIT) {
+                r = manager_rule_rate_limited(m, rule, &limited);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read the rate-limited count of rule %u: %m", rule->id);
+        }
 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
@@ -304,6 +318,12 @@ int bus_message_append_rule(sd_bus_message *reply, Manager *m, const Rule *rule)
                 r = sd_bus_message_append(reply, "{sv}", "source-set", "s", rule->source_set);
         if (r >= 0 && (rule->match & RULE_MATCH_DESTINATION_SET))
                 r = sd_bus_message_append(reply, "{sv}", "destination-set", "s", rule->destination_set);
+        if (r >= 0 && rule->action == PF_ACTION_RATE_LIMIT)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}",
+                                          "rate", "u", rule->rate,
+                                          "burst", "u", rule_rate_burst(rule),
+                                          "per", "s", pf_rate_per_to_string(rule->per),
+                                          "rate-limited", "t", limited);
         if (r >= 0 && rule->comment)
                 r = sd_bus_message_append(reply, "{sv}", "comment", "s", rule->comment);
         if (r >= 0)

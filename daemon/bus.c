@@ -450,7 +450,7 @@ static int method_set_default_action(sd_bus_message *msg, void *userdata, sd_bus
         r = sd_bus_message_read(msg, "s", &s);
         if (r < 0)
                 return r;
-        if (pf_action_from_string(s, &action) < 0)
+        if (pf_default_action_from_string(s, &action) < 0)
                 return sd_bus_error_setf(error, PF_ERROR_INVALID_RULE, "Invalid action '%s': expected drop or pass.", s);
 
         r = polkit_verify(m->polkit, msg, POLKIT_ACTION_MANAGE_INTERFACES, NULL, error);
@@ -626,7 +626,41 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* One figure of an interface, as "interface:NAME:WHAT". */
+static int append_interface_figure(sd_bus_message *reply, const char *ifname, const char *what, uint64_t value) {
+        char key[IF_NAMESIZE + 64];
+
+        (void) snprintf(key, sizeof(key), "interface:%s:%s", ifname, what);
+        return sd_bus_message_append(reply, "{st}", key, value);
+}
+
+/* The figures of one attached interface and their rates (see docs/dbus-api.md). */
+static int append_interface_statistics(sd_bus_message *reply, Manager *m, const char *ifname) {
+        static const char *const rated[] = { "packets", "bytes", "passed", "dropped", "rate-limited" };
+        struct pf_iface_stats is;
+        int r;
+
+        if (manager_interface_statistics(m, ifname, &is) < 0)
+                return 0;               /* waiting for its interface: no figures */
+        const uint64_t value[ELEMENTSOF(rated)] = { is.packets, is.bytes, is.passed, is.dropped, is.rate_limited };
+
+        for (size_t k = 0; k < ELEMENTSOF(rated); k++) {
+                char name[RATES_NAME_MAX], what[48];
+
+                r = append_interface_figure(reply, ifname, rated[k], value[k]);
+                if (r < 0)
+                        return r;
+                (void) snprintf(name, sizeof(name), "%s:%s", ifname, rated[k]);
+                (void) snprintf(what, sizeof(what), "%s-per-second", rated[k]);
+                r = append_interface_figure(reply, ifname, what, manager_rate(m, name));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int method_get_statistics(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         struct pf_statistics s;
         uint64_t *v = s.v;
@@ -637,16 +671,34 @@ static int method_get_statistics(sd_bus_message *msg, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to read statistics: %s.",
                                          strerror(-r));
 
-        return sd_bus_reply_method_return(msg, "a{st}", 9,
-                "packets", v[PF_STAT_PACKETS],
-                "passed", v[PF_STAT_PASSED],
-                "dropped", v[PF_STAT_DROPPED_BY_RULE] + v[PF_STAT_DROPPED_BY_DEFAULT],
-                "dropped-by-rule", v[PF_STAT_DROPPED_BY_RULE],
-                "dropped-by-default", v[PF_STAT_DROPPED_BY_DEFAULT],
-                "malformed", v[PF_STAT_MALFORMED],
-                "non-ip", v[PF_STAT_NON_IP],
-                "fragments", v[PF_STAT_FRAGMENTS],
-                "always-passed", v[PF_STAT_ALWAYS_PASSED]);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{st}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{st}{st}{st}{st}{st}{st}{st}{st}{st}{st}",
+                        "packets", v[PF_STAT_PACKETS],
+                        "passed", v[PF_STAT_PASSED],
+                        "dropped", v[PF_STAT_DROPPED_BY_RULE] + v[PF_STAT_DROPPED_BY_DEFAULT] + v[PF_STAT_RATE_LIMITED],
+                        "dropped-by-rule", v[PF_STAT_DROPPED_BY_RULE],
+                        "dropped-by-default", v[PF_STAT_DROPPED_BY_DEFAULT],
+                        "malformed", v[PF_STAT_MALFORMED],
+                        "non-ip", v[PF_STAT_NON_IP],
+                        "fragments", v[PF_STAT_FRAGMENTS],
+                        "always-passed", v[PF_STAT_ALWAYS_PASSED],
+                        "rate-limited", v[PF_STAT_RATE_LIMITED]);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{st}{st}{st}{st}",
+                        "packets-per-second", manager_rate(m, "packets"),
+                        "passed-per-second", manager_rate(m, "passed"),
+                        "dropped-per-second", manager_rate(m, "dropped"),
+                        "rate-limited-per-second", manager_rate(m, "rate-limited"));
+        for (size_t i = 0; r >= 0 && i < m->n_interfaces; i++)
+                r = append_interface_statistics(reply, m, m->interfaces[i].name);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 /* ---- Signals --------------------------------------------------------------------------------- */
@@ -744,6 +796,61 @@ static void bus_on_manager_change(Manager *m, unsigned changes) {
                 log_warning_errno(r, "Failed to emit PropertiesChanged: %m");
 }
 
+static const char *const drop_reasons[_PF_DROP_REASON_MAX] = {
+        [PF_DROP_RULE] = "rule",
+        [PF_DROP_BLOCK] = "block",
+        [PF_DROP_RATE_LIMITED] = "rate-limit",
+        [PF_DROP_DEFAULT] = "default",
+        [PF_DROP_MALFORMED] = "malformed",
+        [PF_DROP_NON_IP] = "non-ip",
+};
+
+/* PacketDropped(a{sv}): one report of drop-events.c, already rate limited there. */
+static void bus_on_drop(Manager *m, const struct drop_report *d) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+        char ifname[IF_NAMESIZE] = "", source[PREFIX_STRING_MAX] = "", destination[PREFIX_STRING_MAX] = "";
+        char proto[4];
+        const char *protocol = "";
+        int r;
+
+        if (!m->bus)
+                return;
+        if (d->ifindex == 0 || !if_indextoname(d->ifindex, ifname))
+                ifname[0] = '\0';
+        if (d->has_addresses) {
+                struct prefix p = { .family = d->family == PF_FAMILY_V4 ? AF_INET : AF_INET6 };
+
+                p.prefixlen = p.family == AF_INET ? 32 : 128;
+                memcpy(p.addr, d->source, p.family == AF_INET ? 4 : 16);
+                (void) prefix_format(&p, source);
+                memcpy(p.addr, d->destination, p.family == AF_INET ? 4 : 16);
+                (void) prefix_format(&p, destination);
+        }
+        if (d->has_protocol)
+                protocol = rule_protocol_to_string(d->protocol, proto);
+
+        r = sd_bus_message_new_signal(m->bus, &s, PF_BUS_PATH, PF_BUS_INTERFACE, "PacketDropped");
+        if (r >= 0)
+                r = sd_bus_message_open_container(s, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(s, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                          "time", "t", d->time_usec,
+                                          "interface", "s", ifname,
+                                          "source", "s", source,
+                                          "destination", "s", destination,
+                                          "protocol", "s", protocol,
+                                          "port", "u", (uint32_t) (d->has_port ? d->port : 0),
+                                          "rule", "u", d->rule_id,
+                                          "count", "u", (uint32_t) (d->count > UINT32_MAX ? UINT32_MAX : d->count),
+                                          "reason", "s", drop_reasons[d->reason]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(s);
+        if (r >= 0)
+                r = sd_bus_send(m->bus, s, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to emit PacketDropped: %m");
+}
+
 /* ---- The object ------------------------------------------------------------------------------ */
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -810,6 +917,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("RuleChanged", SD_BUS_ARGS("u", id, "a{sv}", rule), 0),
         SD_BUS_SIGNAL_WITH_ARGS("RulesReplaced", SD_BUS_ARGS("s", group, "u", count), 0),
         SD_BUS_SIGNAL_WITH_ARGS("SetChanged", SD_BUS_ARGS("s", name, "s", change), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("PacketDropped", SD_BUS_ARGS("a{sv}", event), 0),
 
         SD_BUS_VTABLE_END
 };
@@ -842,6 +950,7 @@ int bus_setup(Manager *m) {
         m->notify = bus_on_manager_change;
         m->notify_changes = bus_on_changes;
         m->notify_set = bus_on_set_change;
+        m->notify_drop = bus_on_drop;
         return 0;
 }
 

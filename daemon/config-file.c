@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config-file.h"
+#include "drop-events.h"
 #include "log.h"
 #include "macro.h"
 
@@ -96,7 +97,7 @@ static int config_parse_line(char *line, bool *in_section, Config *c, const char
         value = strip(eq + 1);
 
         if (streq(key, "DefaultAction")) {
-                if (pf_action_from_string(value, &c->default_action) < 0) {
+                if (pf_default_action_from_string(value, &c->default_action) < 0) {
                         *reason = "DefaultAction must be pass or drop";
                         return -EINVAL;
                 }
@@ -125,6 +126,19 @@ static int config_parse_line(char *line, bool *in_section, Config *c, const char
                 c->connections = strdup(value);
                 if (!c->connections)
                         return -ENOMEM;
+        } else if (streq(key, "DropSignalsPerSecond")) {
+                char *end;
+                unsigned long v;
+
+                errno = 0;
+                v = strtoul(value, &end, 10);
+                if (errno || end == value || *end || value[0] == '-' || value[0] == '+' ||
+                    v > DROP_SIGNALS_PER_SECOND_MAX) {
+                        *reason = "DropSignalsPerSecond must be a number from 0 to 1000";
+                        return -EINVAL;
+                }
+                c->drop_signals_per_second = (unsigned) v;
+                c->has_drop_signals_per_second = true;
         } else if (streq(key, "DetachOnStop")) {
                 r = parse_boolean(value);
                 if (r < 0) {
@@ -207,4 +221,8 @@ int config_load(const char *path, Config *ret) {
 void config_done(Config *c) {
         free(c->connections);
         *c = (Config) {};
+}
+
+unsigned config_drop_signals_per_second(const Config *c) {
+        return c->has_drop_signals_per_second ? c->drop_signals_per_second : DROP_SIGNALS_PER_SECOND_DEFAULT;
 }

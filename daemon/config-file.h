@@ -9,6 +9,7 @@
  *   Connections=home-lan office:generic  NetworkManager connection ids whose interface the
  *                                    dispatcher script attaches on "up" (ID or ID:MODE;
  *                                    ids with spaces cannot be listed)
+ *   DropSignalsPerSecond=20          PacketDropped signals per second at most; 0 = no drop events
  *
  * '#' and ';' start comments. Unknown keys or sections are errors, so typos do not pass silently.
  */
@@ -34,7 +35,12 @@ typedef struct Config {
         size_t n_interfaces;
         bool detach_on_stop;
         char *connections;              /* as written, for the dispatcher script; NULL = none */
+        bool has_drop_signals_per_second;
+        unsigned drop_signals_per_second; /* 0..DROP_SIGNALS_PER_SECOND_MAX */
 } Config;
+
+/* DropSignalsPerSecond=, or its default. */
+unsigned config_drop_signals_per_second(const Config *c);
 
 /* A missing file is an empty config. On a bad line: -EBADMSG, with the line number and the reason logged. */
 int config_load(const char *path, Config *ret);

@@ -179,8 +179,33 @@ static int loader_open_pinned_link(const char *path, int ifindex) {
         return TAKE_FD(fd);
 }
 
+/* The interface's figures start when we first attach to it (kept across restarts and adoptions). */
+static void loader_iface_stats_create(Loader *l, int ifindex) {
+        _cleanup_free_ struct pf_iface_stats *zero = NULL;
+        uint32_t key = (uint32_t) ifindex;
+        int r;
+
+        zero = calloc(l->n_cpus, sizeof(struct pf_iface_stats));
+        if (!zero) {
+                log_oom();
+                return;
+        }
+        r = bpf_map__update_elem(l->skel->maps.pf_iface_stats, &key, sizeof(key), zero,
+                                 l->n_cpus * sizeof(struct pf_iface_stats), BPF_NOEXIST);
+        if (r < 0 && r != -EEXIST)
+                log_warning_errno(r, "Failed to create the statistics of interface %d: %m", ifindex);
+}
+
+static void loader_iface_stats_delete(Loader *l, int ifindex) {
+        uint32_t key = (uint32_t) ifindex;
+
+        if (ifindex > 0)
+                (void) bpf_map__delete_elem(l->skel->maps.pf_iface_stats, &key, sizeof(key), 0);
+}
+
 static int loader_record_attachment(Loader *l, struct attachment *a, const char *ifname, int ifindex,
                                     int link_fd, enum xdp_mode in_effect, enum xdp_mode *ret_mode) {
+        loader_iface_stats_create(l, ifindex);
         if (!a) {
                 struct attachment *as;
 
@@ -222,8 +247,10 @@ int loader_attach(Loader *l, const char *ifname, enum xdp_mode mode, enum xdp_mo
         }
 
         a = loader_find_attachment(l, ifname);
-        if (a && a->ifindex != ifindex)
+        if (a && a->ifindex != ifindex) {
                 closep(&a->link_fd);    /* its interface was deleted; the link is defunct */
+                loader_iface_stats_delete(l, a->ifindex);
+        }
         if (a && a->link_fd >= 0)
                 old_fd = TAKE_FD(a->link_fd);
         else if (pin) {
@@ -281,6 +308,7 @@ int loader_detach(Loader *l, const char *ifname) {
         a = loader_find_attachment(l, ifname);
         if (a) {
                 fd = TAKE_FD(a->link_fd);
+                loader_iface_stats_delete(l, a->ifindex);
                 *a = l->attachments[--l->n_attachments];
         }
 
@@ -354,6 +382,7 @@ void loader_forget(Loader *l, const char *ifname) {
 
         if (a) {
                 closep(&a->link_fd);
+                loader_iface_stats_delete(l, a->ifindex);
                 *a = l->attachments[--l->n_attachments];
         }
         if (l->bpffs_dir && loader_pin_path(l, "links", ifname, &pin) >= 0)
@@ -1124,6 +1153,142 @@ int loader_statistics_reset(Loader *l) {
                 r = bpf_map__update_elem(l->skel->maps.pf_stats, &i, sizeof(i), zero,
                                          l->n_cpus * sizeof(uint64_t), BPF_ANY);
                 if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- Rate limits ------------------------------------------------------------------------------- */
+
+int loader_set_rate_limit(Loader *l, uint32_t rule_slot, uint32_t rule_id, uint32_t rate, uint32_t burst,
+                          enum pf_rate_per per) {
+        struct pf_rate_limit cfg = {};
+        struct pf_rate_bucket bucket = {};
+        int r;
+
+        if (rule_slot >= PF_RULE_SLOTS)
+                return -ERANGE;
+        if (rate > 0) {
+                cfg.interval_ns = 1000000000ULL / rate;
+                cfg.burst_ns = (uint64_t) (burst ?: rate) * cfg.interval_ns;
+                cfg.rule_id = rule_id;
+                cfg.per = per;
+        }
+        r = bpf_map__update_elem(l->skel->maps.pf_rate_rule, &rule_slot, sizeof(rule_slot),
+                                 &bucket, sizeof(bucket), BPF_ANY);
+        if (r >= 0)
+                r = loader_rate_limited_reset(l, rule_slot);
+        if (r >= 0)
+                r = bpf_map__update_elem(l->skel->maps.pf_rate_config, &rule_slot, sizeof(rule_slot),
+                                         &cfg, sizeof(cfg), BPF_ANY);
+        return r;
+}
+
+int loader_rate_limited_read(Loader *l, uint32_t rule_slot, uint64_t *ret) {
+        _cleanup_free_ uint64_t *per_cpu = NULL;
+        uint64_t sum = 0;
+        int r;
+
+        if (rule_slot >= PF_RULE_SLOTS)
+                return -ERANGE;
+        per_cpu = calloc(l->n_cpus, sizeof(uint64_t));
+        if (!per_cpu)
+                return -ENOMEM;
+        r = bpf_map__lookup_elem(l->skel->maps.pf_rate_limited, &rule_slot, sizeof(rule_slot),
+                                 per_cpu, l->n_cpus * sizeof(uint64_t), 0);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < l->n_cpus; i++)
+                sum += per_cpu[i];
+        *ret = sum;
+        return 0;
+}
+
+int loader_rate_limited_reset(Loader *l, uint32_t rule_slot) {
+        _cleanup_free_ uint64_t *zero = NULL;
+
+        if (rule_slot >= PF_RULE_SLOTS)
+                return -ERANGE;
+        zero = calloc(l->n_cpus, sizeof(uint64_t));
+        if (!zero)
+                return -ENOMEM;
+        return bpf_map__update_elem(l->skel->maps.pf_rate_limited, &rule_slot, sizeof(rule_slot),
+                                    zero, l->n_cpus * sizeof(uint64_t), BPF_ANY);
+}
+
+int loader_rate_sources_count(Loader *l, size_t *ret) {
+        struct pf_rate_source_key key, *prev = NULL, next;
+        size_t n = 0;
+        int r;
+
+        for (;;) {
+                r = bpf_map__get_next_key(l->skel->maps.pf_rate_source, prev, &next, sizeof(next));
+                if (r == -ENOENT)
+                        break;
+                if (r < 0)
+                        return r;
+                n++;
+                key = next;
+                prev = &key;
+        }
+        *ret = n;
+        return 0;
+}
+
+/* ---- Drop events and per-interface figures ----------------------------------------------------- */
+
+int loader_drop_events_fd(Loader *l) {
+        return bpf_map__fd(l->skel->maps.pf_drop_events);
+}
+
+int loader_set_drop_event_budget(Loader *l, uint32_t budget) {
+        struct pf_event_config cfg = { .budget = budget };
+        uint32_t zero = 0;
+
+        return bpf_map__update_elem(l->skel->maps.pf_event_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
+}
+
+int loader_interface_statistics(Loader *l, const char *ifname, struct pf_iface_stats *ret) {
+        _cleanup_free_ struct pf_iface_stats *per_cpu = NULL;
+        struct attachment *a = loader_find_attachment(l, ifname);
+        struct pf_iface_stats sum = {};
+        uint32_t key;
+        int r;
+
+        if (!a || a->ifindex <= 0)
+                return -ENOENT;
+        key = (uint32_t) a->ifindex;
+        per_cpu = calloc(l->n_cpus, sizeof(struct pf_iface_stats));
+        if (!per_cpu)
+                return -ENOMEM;
+        r = bpf_map__lookup_elem(l->skel->maps.pf_iface_stats, &key, sizeof(key), per_cpu,
+                                 l->n_cpus * sizeof(struct pf_iface_stats), 0);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < l->n_cpus; i++) {
+                sum.packets += per_cpu[i].packets;
+                sum.bytes += per_cpu[i].bytes;
+                sum.passed += per_cpu[i].passed;
+                sum.dropped += per_cpu[i].dropped;
+                sum.rate_limited += per_cpu[i].rate_limited;
+        }
+        *ret = sum;
+        return 0;
+}
+
+int loader_interface_statistics_reset(Loader *l) {
+        _cleanup_free_ struct pf_iface_stats *zero = NULL;
+        int r;
+
+        zero = calloc(l->n_cpus, sizeof(struct pf_iface_stats));
+        if (!zero)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n_attachments; i++) {
+                uint32_t key = (uint32_t) l->attachments[i].ifindex;
+
+                r = bpf_map__update_elem(l->skel->maps.pf_iface_stats, &key, sizeof(key), zero,
+                                         l->n_cpus * sizeof(struct pf_iface_stats), BPF_EXIST);
+                if (r < 0 && r != -ENOENT)
                         return r;
         }
         return 0;

@@ -112,6 +112,28 @@ int loader_block_counter_reset(Loader *l, uint32_t block_slot);
 int loader_statistics_read(Loader *l, struct pf_statistics *ret);
 int loader_statistics_reset(Loader *l);
 
+/* ---- Rate limits ---- */
+
+/* A classifier slot's rate limit (rate 0: none), written at once like the slot's information,
+ * with its per-rule bucket and its rate-limited count zeroed: call it when a slot is given
+ * to a rule. Per-source buckets are keyed by rule id, so a reused slot never inherits them. */
+int loader_set_rate_limit(Loader *l, uint32_t rule_slot, uint32_t rule_id, uint32_t rate, uint32_t burst,
+                          enum pf_rate_per per);
+int loader_rate_limited_read(Loader *l, uint32_t rule_slot, uint64_t *ret);
+int loader_rate_limited_reset(Loader *l, uint32_t rule_slot);
+/* Entries in the per-source bucket map now (a walk of the map: for tests and diagnostics). */
+int loader_rate_sources_count(Loader *l, size_t *ret);
+
+/* ---- Drop events and per-interface figures ---- */
+
+/* The ring buffer of struct pf_drop_event, for ring_buffer__new(). */
+int loader_drop_events_fd(Loader *l);
+/* Events per PF_DROP_EVENT_WINDOW_NS per CPU; 0 turns them off. */
+int loader_set_drop_event_budget(Loader *l, uint32_t budget);
+/* An attached interface's figures (kept from its attachment on; summed over CPUs). -ENOENT if not attached. */
+int loader_interface_statistics(Loader *l, const char *ifname, struct pf_iface_stats *ret);
+int loader_interface_statistics_reset(Loader *l);
+
 /* Bytes of kernel memory the maps take (for benchmarks and GetStatistics). */
 uint64_t loader_map_memory(Loader *l);
 /* The same for any BPF map or program fd (the kernel's fdinfo "memlock"). */

@@ -51,6 +51,8 @@ int manager_new(const char *state_dir, const char *bpffs_dir, const char *config
                 r = set_registry_new(&m->sets);
         if (r >= 0)
                 r = sd_event_default(&m->event);
+        if (r >= 0)
+                r = rates_new(&m->rates);
         if (r < 0)
                 return r;
 
@@ -63,6 +65,9 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         sd_event_source_unref(m->expiry_timer);
         sd_event_source_unref(m->catch_up);
+        sd_event_source_disable_unref(m->sample_timer);
+        drop_events_free(m->drop_events);
+        rates_free(m->rates);
         netlink_watch_free(m->netlink);
         polkit_registry_free(m->polkit);
         sd_bus_flush_close_unref(m->bus);
@@ -181,6 +186,10 @@ static int manager_stage_slot(Manager *m, const Rule *rule) {
                 return r;
         if (rule_is_block(rule))
                 return loader_block_counter_reset(m->loader, rule->slot);
+        /* Before any table refers to the slot: its rate (or none) and fresh buckets. */
+        r = loader_set_rate_limit(m->loader, rule->slot, rule->id, rule->rate, rule->burst, rule->per);
+        if (r < 0)
+                return r;
         return loader_rule_counter_reset(m->loader, rule->slot);
 }
 
@@ -530,10 +539,14 @@ int manager_reset_counters(Manager *m) {
 
                 r = rule_is_block(rule) ? loader_block_counter_reset(m->loader, rule->slot) :
                                           loader_rule_counter_reset(m->loader, rule->slot);
+                if (r >= 0 && rule->action == PF_ACTION_RATE_LIMIT)
+                        r = loader_rate_limited_reset(m->loader, rule->slot);
                 if (r < 0)
                         return r;
         }
-        r = loader_statistics_reset(m->loader);
+        r = loader_interface_statistics_reset(m->loader);
+        if (r >= 0)
+                r = loader_statistics_reset(m->loader);
         if (r < 0)
                 return r;
         manager_notify(m, 0);
@@ -623,6 +636,106 @@ int manager_rule_counters(Manager *m, const Rule *r, uint64_t *ret_packets, uint
 
 int manager_statistics(Manager *m, struct pf_statistics *ret) {
         return loader_statistics_read(m->loader, ret);
+}
+
+int manager_rule_rate_limited(Manager *m, const Rule *r, uint64_t *ret) {
+        if (rule_is_block(r) || r->action != PF_ACTION_RATE_LIMIT) {
+                *ret = 0;
+                return 0;
+        }
+        return loader_rate_limited_read(m->loader, r->slot, ret);
+}
+
+int manager_interface_statistics(Manager *m, const char *ifname, struct pf_iface_stats *ret) {
+        return loader_interface_statistics(m->loader, ifname, ret);
+}
+
+uint64_t manager_rate(Manager *m, const char *name) {
+        return rates_get(m->rates, name);
+}
+
+/* ---- Rates and drop events ------------------------------------------------------------------- */
+
+#define SAMPLE_INTERVAL_USEC (1000 * 1000ULL)
+
+/* The figures whose rates GetStatistics gives: "packets", "passed", "dropped", "rate-limited",
+ * "bytes" (per interface only), globally and as "IFNAME:..." per attached interface. */
+static void manager_sample_rates(Manager *m, uint64_t now) {
+        struct pf_statistics s;
+        uint64_t *v = s.v;
+
+        if (manager_statistics(m, &s) >= 0) {
+                (void) rates_sample(m->rates, "packets", v[PF_STAT_PACKETS], now);
+                (void) rates_sample(m->rates, "passed", v[PF_STAT_PASSED], now);
+                (void) rates_sample(m->rates, "dropped", v[PF_STAT_DROPPED_BY_RULE] + v[PF_STAT_DROPPED_BY_DEFAULT] +
+                                    v[PF_STAT_RATE_LIMITED], now);
+                (void) rates_sample(m->rates, "rate-limited", v[PF_STAT_RATE_LIMITED], now);
+        }
+        for (size_t i = 0; i < m->n_interfaces; i++) {
+                const char *ifname = m->interfaces[i].name;
+                static const char *const what[] = { "packets", "bytes", "passed", "dropped", "rate-limited" };
+                struct pf_iface_stats is;
+                char name[RATES_NAME_MAX];
+
+                if (manager_interface_statistics(m, ifname, &is) < 0)
+                        continue;
+                const uint64_t value[ELEMENTSOF(what)] = { is.packets, is.bytes, is.passed, is.dropped,
+                                                          is.rate_limited };
+
+                for (size_t k = 0; k < ELEMENTSOF(what); k++) {
+                        (void) snprintf(name, sizeof(name), "%s:%s", ifname, what[k]);
+                        (void) rates_sample(m->rates, name, value[k], now);
+                }
+        }
+        rates_forget_older(m->rates, now - 3 * SAMPLE_INTERVAL_USEC);
+}
+
+static int on_sample_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_monotonic_usec();
+
+        manager_sample_rates(m, now);
+        (void) sd_event_source_set_time(s, now + SAMPLE_INTERVAL_USEC);
+        return 0;
+}
+
+static int manager_start_sampling(Manager *m) {
+        int r;
+
+        r = sd_event_add_time(m->event, &m->sample_timer, CLOCK_MONOTONIC, now_monotonic_usec() + SAMPLE_INTERVAL_USEC,
+                              50 * 1000, on_sample_timer, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the statistics timer: %m");
+        (void) sd_event_source_set_description(m->sample_timer, "statistics-rates");
+        manager_sample_rates(m, now_monotonic_usec());
+        return sd_event_source_set_enabled(m->sample_timer, SD_EVENT_ON);
+}
+
+static void on_drop_report(const struct drop_report *r, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->notify_drop)
+                m->notify_drop(m, r);
+}
+
+/* DropSignalsPerSecond= as configured: events on (with the program's budget) or off. */
+static int manager_apply_drop_events(Manager *m) {
+        unsigned per_second = config_drop_signals_per_second(&m->config);
+        int r;
+
+        if (per_second == 0) {
+                m->drop_events = drop_events_free(m->drop_events);
+                return loader_set_drop_event_budget(m->loader, 0);
+        }
+        if (m->drop_events)
+                drop_events_set_rate(m->drop_events, per_second);
+        else {
+                r = drop_events_new(m->event, loader_drop_events_fd(m->loader), per_second, on_drop_report, m,
+                                    &m->drop_events);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read drop events: %m");
+        }
+        return loader_set_drop_event_budget(m->loader, PF_DROP_EVENT_BUDGET);
 }
 
 /* ---- Interfaces ---------------------------------------------------------------------------- */
@@ -1184,6 +1297,9 @@ int manager_start(Manager *m) {
         r = manager_apply_all(m);
         if (r < 0)
                 return r;
+        r = manager_apply_drop_events(m);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < m->config.n_interfaces; i++)
                 manager_attach_one(m, m->config.interfaces[i].name, m->config.interfaces[i].mode);
@@ -1200,6 +1316,9 @@ int manager_start(Manager *m) {
         /* Every link now runs this program with these maps: an older version's maps can go. */
         (void) loader_prune_stale_pins(m->loader);
 
+        r = manager_start_sampling(m);
+        if (r < 0)
+                return r;
         return manager_arm_expiry(m);
 }
 
@@ -1213,6 +1332,9 @@ int manager_reload(Manager *m) {
                 return r;
         config_done(&m->config);
         m->config = c;
+        r = manager_apply_drop_events(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to apply DropSignalsPerSecond=: %m");
 
         if (c.has_default_action) {
                 r = manager_set_default_action(m, c.default_action);

@@ -13,9 +13,11 @@
 #include <systemd/sd-event.h>
 
 #include "config-file.h"
+#include "drop-events.h"
 #include "loader.h"
 #include "netlink-watch.h"
 #include "polkit.h"
+#include "rates.h"
 #include "rule-index.h"
 #include "rule.h"
 #include "set.h"
@@ -77,6 +79,11 @@ struct Manager {
         void (*notify)(Manager *m, unsigned changes);
         void (*notify_changes)(Manager *m, const struct manager_changes *c);
         void (*notify_set)(Manager *m, const char *name, const char *change);   /* created, deleted, updated */
+
+        DropEvents *drop_events;        /* NULL while DropSignalsPerSecond=0 */
+        Rates *rates;                   /* per-second rates of the statistics */
+        sd_event_source *sample_timer;  /* samples them each second */
+        void (*notify_drop)(Manager *m, const struct drop_report *r);
 };
 
 int manager_new(const char *state_dir, const char *bpffs_dir, const char *config_file, Manager **ret);
@@ -123,6 +130,12 @@ int manager_detach(Manager *m, const char *ifname);
 
 int manager_rule_counters(Manager *m, const Rule *r, uint64_t *ret_packets, uint64_t *ret_bytes);
 int manager_statistics(Manager *m, struct pf_statistics *ret);
+/* The packets a rate-limit rule dropped, over its rate. */
+int manager_rule_rate_limited(Manager *m, const Rule *r, uint64_t *ret);
+/* An attached interface's figures. -ENOENT when it is not attached now. */
+int manager_interface_statistics(Manager *m, const char *ifname, struct pf_iface_stats *ret);
+/* A statistic's change per second, as last sampled ("packets", "eth0:dropped", ...; see manager.c). */
+uint64_t manager_rate(Manager *m, const char *name);
 
 /* ---- Sets ---- */
 

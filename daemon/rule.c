@@ -353,7 +353,7 @@ int rule_set_action(Rule *r, const char *s, struct rule_error *e) {
         if (!s)
                 return refuse_missing(e, "action");
         if (pf_action_from_string(s, &a) < 0)
-                return refuse(e, "action", "unknown action '%s' (drop or pass)", quote(s, q));
+                return refuse(e, "action", "unknown action '%s' (drop, pass or rate-limit)", quote(s, q));
         r->action = a;
         return 0;
 }
@@ -586,6 +586,48 @@ int rule_set_group(Rule *r, const char *s, struct rule_error *e) {
         return 0;
 }
 
+int rule_set_rate(Rule *r, uint32_t v, struct rule_error *e) {
+        if (v == 0 || v > PF_RATE_MAX)
+                return refuse(e, "rate", "%" PRIu32 " is not a rate (1-%u packets per second)", v, PF_RATE_MAX);
+        r->rate = v;
+        return 0;
+}
+
+int rule_set_burst(Rule *r, uint32_t v, struct rule_error *e) {
+        if (v == 0)
+                return refuse(e, "burst", "a burst must be at least 1 packet");
+        r->burst = v;
+        return 0;
+}
+
+static const char *const rate_per_names[] = {
+        [PF_RATE_PER_SOURCE] = "source",
+        [PF_RATE_PER_RULE] = "rule",
+};
+
+const char *pf_rate_per_to_string(enum pf_rate_per p) {
+        if ((size_t) p >= ELEMENTSOF(rate_per_names))
+                return NULL;
+        return rate_per_names[p];
+}
+
+int rule_set_per(Rule *r, const char *s, struct rule_error *e) {
+        char q[QUOTE_MAX + 4];
+
+        if (!s)
+                return refuse_missing(e, "per");
+        for (size_t i = 0; i < ELEMENTSOF(rate_per_names); i++)
+                if (streq(s, rate_per_names[i])) {
+                        r->per = (enum pf_rate_per) i;
+                        return 0;
+                }
+        return refuse(e, "per", "unknown '%s' (source or rule)", quote(s, q));
+}
+
+uint32_t rule_rate_burst(const Rule *r) {
+        return r->burst ?: r->rate;
+}
+
 /* ---- Validation ------------------------------------------------------------------------------ */
 
 static bool prefix_is_well_formed(const struct prefix *p) {
@@ -618,7 +660,18 @@ int rule_validate(const Rule *r, struct rule_error *e) {
 
         /* Each field on its own: a rule built in code gets the checks the setters make. */
         if (!pf_action_to_string(r->action))
-                return refuse(e, "action", "no valid action (drop or pass)");
+                return refuse(e, "action", "no valid action (drop, pass or rate-limit)");
+        if (r->action == PF_ACTION_RATE_LIMIT) {
+                if (r->rate == 0)
+                        return refuse(e, "rate", "a rate-limit rule needs a rate (packets per second)");
+                if (r->rate > PF_RATE_MAX)
+                        return refuse(e, "rate", "%" PRIu32 " is not a rate (1-%u packets per second)",
+                                      r->rate, PF_RATE_MAX);
+                if (!pf_rate_per_to_string(r->per))
+                        return refuse(e, "per", "no valid bucket (source or rule)");
+        } else if (r->rate != 0 || r->burst != 0 || r->per != PF_RATE_PER_SOURCE)
+                return refuse(e, r->rate ? "rate" : r->burst ? "burst" : "per",
+                              "only a rate-limit rule has a rate, a burst or a per");
         if ((r->match & RULE_MATCH_SOURCE) && !prefix_is_well_formed(&r->source))
                 return refuse(e, "source", "not a valid address or prefix");
         if ((r->match & RULE_MATCH_DESTINATION) && !prefix_is_well_formed(&r->destination))
@@ -707,7 +760,8 @@ int rule_validate(const Rule *r, struct rule_error *e) {
 }
 
 bool rule_is_block(const Rule *r) {
-        return r->match == RULE_MATCH_SOURCE;
+        /* A rate-limit rule is always a classifier rule: its buckets live by classifier slot. */
+        return r->match == RULE_MATCH_SOURCE && r->action != PF_ACTION_RATE_LIMIT;
 }
 
 uint64_t rule_order_key(const Rule *r) {
@@ -1033,6 +1087,7 @@ size_t rule_set_count_classifier(const RuleSet *rs) {
 static const char *const action_names[] = {
         [PF_ACTION_PASS] = "pass",
         [PF_ACTION_DROP] = "drop",
+        [PF_ACTION_RATE_LIMIT] = "rate-limit",
 };
 
 const char *pf_action_to_string(enum pf_action a) {
@@ -1048,4 +1103,14 @@ int pf_action_from_string(const char *s, enum pf_action *ret) {
                         return 0;
                 }
         return -EINVAL;
+}
+
+int pf_default_action_from_string(const char *s, enum pf_action *ret) {
+        enum pf_action a;
+
+        /* A default action decides alone: rate-limit needs a rule's rate. */
+        if (pf_action_from_string(s, &a) < 0 || a == PF_ACTION_RATE_LIMIT)
+                return -EINVAL;
+        *ret = a;
+        return 0;
 }

@@ -69,6 +69,10 @@ typedef struct Rule {
         uint64_t created_usec;          /* CLOCK_REALTIME, µs since the epoch */
         uint64_t expires_usec;          /* CLOCK_REALTIME, 0 = never */
         uint32_t slot;                  /* data-plane slot, in the space of its kind */
+        /* Action rate-limit only (all 0 otherwise): */
+        uint32_t rate;                  /* packets per second, 1..PF_RATE_MAX */
+        uint32_t burst;                 /* packets at once; 0 = as many as rate (rule_rate_burst()) */
+        enum pf_rate_per per;           /* one bucket per source (default) or for the whole rule */
 } Rule;
 
 /* Why a rule was refused: the field and the reason, for the caller's error message. */
@@ -97,6 +101,13 @@ int rule_set_source_set(Rule *r, const char *s, struct rule_error *e);  /* a set
 int rule_set_destination_set(Rule *r, const char *s, struct rule_error *e);
 int rule_set_comment(Rule *r, const char *s, struct rule_error *e);     /* "" = none (NULL) */
 int rule_set_group(Rule *r, const char *s, struct rule_error *e);
+int rule_set_rate(Rule *r, uint32_t v, struct rule_error *e);           /* packets per second */
+int rule_set_burst(Rule *r, uint32_t v, struct rule_error *e);          /* packets, >= 1 */
+int rule_set_per(Rule *r, const char *s, struct rule_error *e);         /* source or rule */
+
+/* The burst a rate-limit rule allows: its burst, or one second's worth when none was given. */
+uint32_t rule_rate_burst(const Rule *r);
+const char *pf_rate_per_to_string(enum pf_rate_per p);
 
 /* Checks the fields together (ports need tcp/udp/sctp, icmp-type needs icmp/icmpv6,
  * source and destination of one family, the protocol fits the family...). */
@@ -164,3 +175,5 @@ size_t rule_set_count_classifier(const RuleSet *rs);
 
 const char *pf_action_to_string(enum pf_action a);
 int pf_action_from_string(const char *s, enum pf_action *ret);
+/* pass or drop only: what a default action may be. */
+int pf_default_action_from_string(const char *s, enum pf_action *ret);

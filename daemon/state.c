@@ -18,7 +18,8 @@
  * One rule per line, so that a million blocks stay a file one can read and diff.
  * A rule holds only the fields it has: match fields and comment when set,
  * priority when not 0, enabled when false, group when not "default", expires
- * when not 0 (never). Rules are read through the same setters and rule_validate()
+ * when not 0 (never); a rate-limit rule's rate, its burst when given, and per when
+ * "rule". Rules are read through the same setters and rule_validate()
  * as the bus uses, so the file accepts exactly what the API accepts.
  *
  * Format 1 (the first slice) is still read: its rules are blocks with exactly
@@ -277,7 +278,7 @@ static int parse_rule(json_object *obj, size_t index, uint64_t format, uint32_t 
         static const char *const keys_v2[] = {
                 "id", "action", "source", "destination", "protocol", "source-port", "port", "icmp-type",
                 "vlan", "interface", "source-set", "destination-set", "priority", "enabled", "comment", "group",
-                "created", "expires", NULL
+                "created", "expires", "rate", "burst", "per", NULL
         };
         static const struct {
                 const char *key;
@@ -294,6 +295,7 @@ static int parse_rule(json_object *obj, size_t index, uint64_t format, uint32_t 
                 { "destination-set", rule_set_destination_set },
                 { "comment",     rule_set_comment },
                 { "group",       rule_set_group },
+                { "per",         rule_set_per },
         };
         static const struct {
                 const char *key;
@@ -301,6 +303,8 @@ static int parse_rule(json_object *obj, size_t index, uint64_t format, uint32_t 
         } uint_fields[] = {
                 { "icmp-type", rule_set_icmp_type },
                 { "vlan",      rule_set_vlan },
+                { "rate",      rule_set_rate },
+                { "burst",     rule_set_burst },
         };
         _cleanup_(rule_freep) Rule *rule = NULL;
         struct rule_error e = {};
@@ -775,7 +779,7 @@ static int state_parse(const char *text, size_t len, Reason *reason, State **ret
                 return r;
 
         if (strlen(action) != (size_t) json_object_get_string_len(default_action) ||
-            pf_action_from_string(action, &state->rules->default_action) < 0)
+            pf_default_action_from_string(action, &state->rules->default_action) < 0)
                 return bad(reason, "top level: unknown default action \"%.64s\"", action);
 
         r = read_rules(&rd, &top, format, state->rules, (uint32_t) next_id);
@@ -866,6 +870,12 @@ static int rule_to_json(const Rule *rule, uint32_t next_id, json_object **ret) {
                 r = json_add_string(obj, "source-set", rule->source_set);
         if (r >= 0 && (rule->match & RULE_MATCH_DESTINATION_SET))
                 r = json_add_string(obj, "destination-set", rule->destination_set);
+        if (r >= 0 && rule->action == PF_ACTION_RATE_LIMIT)
+                r = json_add(obj, "rate", json_object_new_int64(rule->rate));
+        if (r >= 0 && rule->burst != 0)
+                r = json_add(obj, "burst", json_object_new_int64(rule->burst));
+        if (r >= 0 && rule->action == PF_ACTION_RATE_LIMIT && rule->per != PF_RATE_PER_SOURCE)
+                r = json_add_string(obj, "per", pf_rate_per_to_string(rule->per));
         if (r >= 0 && rule->priority != 0)
                 r = json_add(obj, "priority", json_object_new_int64(rule->priority));
         if (r >= 0 && !rule->enabled)

@@ -12,6 +12,15 @@
  *       or SIGINT, or after S seconds (default 60). Prints "SRC SENT" per
  *       source on exit.
  *
+ *   pf-flood spoof --dev IFACE --dst-mac MAC --to ADDR --port PORT --from PREFIX
+ *                  --sources N [--per-source K] --rate PPS [--max-seconds S]
+ *       Sends IPv4 UDP frames through an AF_PACKET socket on IFACE, with
+ *       spoofed sources: the first N addresses of the IPv4 PREFIX in turn,
+ *       K frames each (default 1; round after round, so a source's frames are
+ *       N frames apart). For tests of per-source state (rate-limit buckets):
+ *       only addresses of PREFIX, only to ADDR, only out of IFACE. Prints
+ *       "sent N" on exit.
+ *
  *   pf-flood recv --port PORT --out FILE [--max-seconds S]
  *       Counts datagrams on PORT (IPv4 and IPv6) by source address until
  *       SIGTERM or SIGINT, or for S seconds (default 60); prints "listening"
@@ -22,6 +31,11 @@
  * running for long. Only addresses given on the command line are used.
  */
 #include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -162,6 +176,111 @@ static int do_send(const char *to, unsigned port, char *from, unsigned rate, uin
         return 0;
 }
 
+/* ---- spoof ---------------------------------------------------------------------------------- */
+
+static uint16_t ip_checksum(const void *data, size_t len) {
+        const uint8_t *b = data;
+        uint32_t sum = 0;
+
+        for (size_t i = 0; i + 1 < len; i += 2)
+                sum += (uint32_t) b[i] << 8 | b[i + 1];
+        while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+        return htons((uint16_t) ~sum);
+}
+
+static int parse_mac(const char *text, uint8_t mac[6]) {
+        unsigned v[6];
+
+        if (sscanf(text, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+                return -EINVAL;
+        for (int i = 0; i < 6; i++) {
+                if (v[i] > 0xff)
+                        return -EINVAL;
+                mac[i] = (uint8_t) v[i];
+        }
+        return 0;
+}
+
+static int do_spoof(const char *dev, const char *dst_mac, const char *to, unsigned port, const char *prefix,
+                    uint64_t sources, uint64_t per_source, unsigned rate, unsigned max_seconds) {
+        struct {
+                struct ether_header eth;
+                struct iphdr ip;
+                struct udphdr udp;
+                uint32_t payload[2];
+        } __attribute__((packed)) frame = {};
+        struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_halen = 6 };
+        char network[INET_ADDRSTRLEN] = "";
+        struct in_addr base, dst;
+        const char *slash = strchr(prefix, '/');
+        unsigned len;
+        uint64_t total = 0, count = sources * per_source, start, deadline, failed = 0;
+        int fd;
+
+        if (!slash || (size_t) (slash - prefix) >= sizeof(network))
+                return die("not an IPv4 prefix: %s", prefix);
+        memcpy(network, prefix, (size_t) (slash - prefix));
+        if (inet_pton(AF_INET, network, &base) != 1 || sscanf(slash + 1, "%u", &len) != 1 || len > 32)
+                return die("not an IPv4 prefix: %s", prefix);
+        if (len < 32 && sources > (1ULL << (32 - len)))
+                return die("more sources than the prefix holds: %s", prefix);
+        if (inet_pton(AF_INET, to, &dst) != 1)
+                return die("not an IPv4 address: %s", to);
+        if (parse_mac(dst_mac, frame.eth.ether_dhost) < 0)
+                return die("not a MAC address: %s", dst_mac);
+        ll.sll_ifindex = (int) if_nametoindex(dev);
+        if (ll.sll_ifindex == 0)
+                return die("no such interface: %s", dev);
+        memcpy(ll.sll_addr, frame.eth.ether_dhost, 6);
+
+        fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return die("AF_PACKET socket: %m%s", "");
+
+        frame.eth.ether_type = htons(ETH_P_IP);
+        frame.ip.version = 4;
+        frame.ip.ihl = 5;
+        frame.ip.ttl = 64;
+        frame.ip.protocol = IPPROTO_UDP;
+        frame.ip.tot_len = htons(sizeof(frame) - sizeof(frame.eth));
+        frame.ip.daddr = dst.s_addr;
+        frame.udp.source = htons(40000);
+        frame.udp.dest = htons(port);
+        frame.udp.len = htons(sizeof(frame.udp) + sizeof(frame.payload));
+        frame.payload[0] = htonl(PAYLOAD_MAGIC);
+
+        install_signals();
+        start = now_ns();
+        deadline = start + (uint64_t) max_seconds * 1000000000u;
+        while (total < count && !stop_requested) {
+                uint64_t now = now_ns(), due;
+                struct timespec pause = { 0, 200000 };
+
+                if (now >= deadline)
+                        break;
+                due = (uint64_t) ((double) (now - start) * rate / 1e9) + 1;
+                while (total < due && total < count) {
+                        uint32_t host = ntohl(base.s_addr) + (uint32_t) (total % sources);
+
+                        frame.ip.saddr = htonl(host);
+                        frame.ip.id = htons((uint16_t) total);
+                        frame.ip.check = 0;
+                        frame.ip.check = ip_checksum(&frame.ip, sizeof(frame.ip));
+                        frame.payload[1] = htonl((uint32_t) total);
+                        if (sendto(fd, &frame, sizeof(frame), 0, (struct sockaddr *) &ll, sizeof(ll)) != sizeof(frame))
+                                failed++;
+                        total++;
+                }
+                nanosleep(&pause, NULL);
+        }
+        close(fd);
+        printf("sent %" PRIu64 "\n", total - failed);
+        fprintf(stderr, "pf-flood: spoofed %" PRIu64 " frames from %" PRIu64 " sources in %.2f s (%" PRIu64 " failed)\n",
+                total, sources, (double) (now_ns() - start) / 1e9, failed);
+        return 0;
+}
+
 /* ---- recv ------------------------------------------------------------------------------------ */
 
 struct source_count {
@@ -267,6 +386,8 @@ static int do_recv(unsigned port, const char *out, unsigned max_seconds) {
 static int usage(void) {
         fprintf(stderr,
                 "usage: pf-flood send --to ADDR --port PORT --from SRC[,SRC...] --rate PPS --count N [--max-seconds S]\n"
+                "       pf-flood spoof --dev IFACE --dst-mac MAC --to ADDR --port PORT --from PREFIX\n"
+                "                      --sources N [--per-source K] --rate PPS [--max-seconds S]\n"
                 "       pf-flood recv --port PORT --out FILE [--max-seconds S]\n");
         return 2;
 }
@@ -292,11 +413,15 @@ int main(int argc, char *argv[]) {
                 { "count",       required_argument, NULL, 'c' },
                 { "max-seconds", required_argument, NULL, 'm' },
                 { "out",         required_argument, NULL, 'o' },
+                { "dev",         required_argument, NULL, 'd' },
+                { "dst-mac",     required_argument, NULL, 'M' },
+                { "sources",     required_argument, NULL, 's' },
+                { "per-source",  required_argument, NULL, 'k' },
                 {}
         };
-        const char *to = NULL, *out = NULL;
+        const char *to = NULL, *out = NULL, *dev = NULL, *dst_mac = NULL;
         char *from = NULL;
-        unsigned long long port = 0, rate = 1000, count = 0, max_seconds = 60, *target;
+        unsigned long long port = 0, rate = 1000, count = 0, max_seconds = 60, sources = 0, per_source = 1, *target;
         int c;
 
         if (argc < 2)
@@ -309,6 +434,10 @@ int main(int argc, char *argv[]) {
                 case 't': to = optarg; continue;
                 case 'f': from = optarg; continue;
                 case 'o': out = optarg; continue;
+                case 'd': dev = optarg; continue;
+                case 'M': dst_mac = optarg; continue;
+                case 's': target = &sources; max = 1u << 24; break;
+                case 'k': target = &per_source; max = 1000; break;
                 case 'p': target = &port; max = 65535; break;
                 case 'r': target = &rate; break;
                 case 'c': target = &count; max = UINT64_MAX; break;
@@ -325,6 +454,12 @@ int main(int argc, char *argv[]) {
                 if (!to || !from || rate == 0 || count == 0)
                         return usage();
                 return do_send(to, (unsigned) port, from, (unsigned) rate, count, (unsigned) max_seconds);
+        }
+        if (strcmp(argv[1], "spoof") == 0) {
+                if (!dev || !dst_mac || !to || !from || rate == 0 || sources == 0 || per_source == 0)
+                        return usage();
+                return do_spoof(dev, dst_mac, to, (unsigned) port, from, sources, per_source, (unsigned) rate,
+                                (unsigned) max_seconds);
         }
         if (strcmp(argv[1], "recv") == 0) {
                 if (!out)

@@ -99,9 +99,9 @@ static const struct {
 } string_cases[] = {
         { "action", "drop", NULL, NULL },
         { "action", "pass", NULL, NULL },
-        { "action", "DROP", NULL, "unknown action 'DROP' (drop or pass)" },
-        { "action", "reject", NULL, "unknown action 'reject' (drop or pass)" },
-        { "action", "", NULL, "unknown action '' (drop or pass)" },
+        { "action", "DROP", NULL, "unknown action 'DROP' (drop, pass or rate-limit)" },
+        { "action", "reject", NULL, "unknown action 'reject' (drop, pass or rate-limit)" },
+        { "action", "", NULL, "unknown action '' (drop, pass or rate-limit)" },
         { "action", "drop ", NULL, "~unknown action" },
         { "action", NULL, NULL, "no value given" },
 
@@ -751,10 +751,87 @@ static void test_actions(void) {
 
         check(streq(pf_action_to_string(PF_ACTION_DROP), "drop") && streq(pf_action_to_string(PF_ACTION_PASS), "pass"),
               "action names");
-        check(pf_action_to_string((enum pf_action) 2) == NULL, "action 2 has a name");
+        check(streq(pf_action_to_string(PF_ACTION_RATE_LIMIT), "rate-limit"), "rate-limit's name");
+        check(pf_action_to_string((enum pf_action) 3) == NULL, "action 3 has a name");
+        check(pf_action_from_string("rate-limit", &a) == 0 && a == PF_ACTION_RATE_LIMIT, "rate-limit");
+        check(pf_default_action_from_string("rate-limit", &a) == -EINVAL, "rate-limit as a default action");
+        check(pf_default_action_from_string("drop", &a) == 0 && a == PF_ACTION_DROP, "drop as a default action");
         check(pf_action_from_string("drop", &a) == 0 && a == PF_ACTION_DROP, "drop");
         check(pf_action_from_string("pass", &a) == 0 && a == PF_ACTION_PASS, "pass");
         check(pf_action_from_string("Pass", &a) == -EINVAL && pf_action_from_string(NULL, &a) == -EINVAL, "bad actions");
+}
+
+/* Rate-limit rules: rate, burst and per, alone and together with the action. */
+static void test_rate_limit(void) {
+        const struct {
+                const char *what;
+                const char *action;
+                uint32_t rate, burst;           /* 0: not set */
+                const char *per;                /* NULL: not set */
+                const char *field;              /* NULL: valid */
+                const char *reason;
+        } cases[] = {
+                { "rate alone",            "rate-limit", 100, 0, NULL, NULL, NULL },
+                { "rate, burst, per rule", "rate-limit", 1, 5, "rule", NULL, NULL },
+                { "per source",            "rate-limit", 100000000, 1, "source", NULL, NULL },
+                { "no rate",               "rate-limit", 0, 0, NULL, "rate", "needs a rate" },
+                { "no rate, a burst",      "rate-limit", 0, 3, NULL, "rate", "needs a rate" },
+                { "drop with a rate",      "drop", 10, 0, NULL, "rate", "only a rate-limit rule" },
+                { "pass with a burst",     "pass", 0, 10, NULL, "burst", "only a rate-limit rule" },
+                { "drop per rule",         "drop", 0, 0, "rule", "per", "only a rate-limit rule" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(rule_freep) Rule *r = rule_new();
+                struct rule_error e = {};
+                int k;
+
+                require(r, "oom");
+                require(rule_set_action(r, cases[i].action, &e) == 0, "%s: action", cases[i].what);
+                if (cases[i].rate)
+                        require(rule_set_rate(r, cases[i].rate, &e) == 0, "%s: rate: %s", cases[i].what, e.reason);
+                if (cases[i].burst)
+                        require(rule_set_burst(r, cases[i].burst, &e) == 0, "%s: burst: %s", cases[i].what, e.reason);
+                if (cases[i].per)
+                        require(rule_set_per(r, cases[i].per, &e) == 0, "%s: per: %s", cases[i].what, e.reason);
+                k = rule_validate(r, &e);
+                if (!cases[i].field) {
+                        check(k == 0, "%s: refused: %s: %s", cases[i].what, strna(e.field), e.reason);
+                        check(rule_rate_burst(r) == (cases[i].burst ?: cases[i].rate), "%s: burst %u",
+                              cases[i].what, rule_rate_burst(r));
+                        check(!rule_is_block(r), "%s: a block rule", cases[i].what);
+                        continue;
+                }
+                check(k == -EINVAL && e.field && streq(e.field, cases[i].field) && strstr(e.reason, cases[i].reason),
+                      "%s: got %d, field %s, reason \"%s\"", cases[i].what, k, strna(e.field), e.reason);
+        }
+
+        /* The setters' own checks. */
+        {
+                _cleanup_(rule_freep) Rule *r = rule_new();
+                struct rule_error e = {};
+
+                require(r, "oom");
+                check(rule_set_rate(r, 0, &e) == -EINVAL && streq(e.field, "rate"), "rate 0");
+                check(rule_set_rate(r, PF_RATE_MAX + 1, &e) == -EINVAL && strstr(e.reason, "1-100000000"),
+                      "rate past the maximum: %s", e.reason);
+                check(rule_set_burst(r, 0, &e) == -EINVAL && streq(e.field, "burst"), "burst 0");
+                check(rule_set_per(r, "host", &e) == -EINVAL && strstr(e.reason, "source or rule"), "per host");
+                check(rule_set_per(r, NULL, &e) == -EINVAL, "per NULL");
+                check(r->rate == 0 && r->burst == 0 && r->per == PF_RATE_PER_SOURCE, "refused values were kept");
+        }
+
+        /* A source alone is a block rule, unless the action is rate-limit. */
+        {
+                _cleanup_(rule_freep) Rule *r = rule_new();
+                struct rule_error e = {};
+
+                require(r, "oom");
+                require(rule_set_source(r, "192.0.2.0/24", &e) == 0, "source");
+                check(rule_is_block(r), "drop from a source: a block rule");
+                require(rule_set_action(r, "rate-limit", &e) == 0 && rule_set_rate(r, 5, &e) == 0, "rate-limit");
+                check(!rule_is_block(r), "rate-limit from a source: a classifier rule");
+        }
 }
 
 /* ---- The rule set -------------------------------------------------------------------------- */
@@ -1152,6 +1229,7 @@ int main(void) {
         test_protocol_strings();
         test_port_ranges();
         test_actions();
+        test_rate_limit();
         test_set_basics();
         test_quarantine();
         test_steal_restore();

@@ -243,6 +243,13 @@ static Rule *random_rule(uint64_t *seed, bool block) {
                 rule->match |= RULE_MATCH_VLAN;
                 rule->vlan = 4095;
         }
+        /* Some rate-limit rules, with and without a burst, per source or per rule. */
+        if (test_random(seed) % 5 == 0) {
+                rule->action = PF_ACTION_RATE_LIMIT;
+                rule->rate = (uint32_t) (test_random(seed) % PF_RATE_MAX) + 1;
+                rule->burst = test_random(seed) % 2 ? 0 : (uint32_t) test_random(seed) | 1;
+                rule->per = test_random(seed) % 2 ? PF_RATE_PER_RULE : PF_RATE_PER_SOURCE;
+        }
         require(rule_validate(rule, &e) == 0, "random rule invalid: %s: %s", e.field, e.reason);
         return rule;
 }
@@ -347,7 +354,8 @@ static bool same_rule(const Rule *x, const Rule *y) {
                 (!(x->match & RULE_MATCH_INTERFACE) || streq(x->interface, y->interface)) &&
                 x->priority == y->priority && x->enabled == y->enabled &&
                 streq_ptr(x->comment, y->comment) && streq_ptr(x->group, y->group) &&
-                x->created_usec == y->created_usec && x->expires_usec == y->expires_usec;
+                x->created_usec == y->created_usec && x->expires_usec == y->expires_usec &&
+                x->rate == y->rate && x->burst == y->burst && x->per == y->per;
 }
 
 static void check_same_state(const State *a, const State *b, const char *what) {
@@ -829,6 +837,7 @@ static void check_accepted(const char *what, const char *text) {
 /* Format 2: a rule with id 1, action drop, created 1, and the fields given (each starting with ", "). */
 #define WITH_RULES2(rules) DOC("2", "10", "\"pass\"", rules, "[]")
 #define V2(fields) WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1" fields "}]")
+#define V2_RATE(fields) WITH_RULES2("[{\"id\": 1, \"action\": \"rate-limit\", \"created\": 1" fields "}]")
 #define TCP22 ", \"protocol\": \"tcp\", \"port\": \"22\""
 #define EVERY_FIELD                                                                                   \
         ", \"source\": \"192.0.2.0/24\", \"destination\": \"198.51.100.1\", \"protocol\": \"udp\", "        \
@@ -866,6 +875,9 @@ static const struct {
         { "format 2, a block",          V2(", \"source\": \"192.0.2.1\"") },
         { "format 2, a format-1 rule",  WITH_RULES2("[" GOOD_RULE "]") },
         { "every field",                V2(EVERY_FIELD) },
+        { "rate-limit, per source",     V2_RATE(", \"protocol\": \"udp\", \"port\": \"53\", \"rate\": 100") },
+        { "rate-limit, burst, per rule", V2_RATE(", \"rate\": 1, \"burst\": 4294967295, \"per\": \"rule\"") },
+        { "rate-limit on a source alone", V2_RATE(", \"source\": \"192.0.2.0/24\", \"rate\": 100000000") },
         { "every field, IPv6",          V2(", \"source\": \"2001:db8::/32\", \"destination\": \"::/0\", \"protocol\": \"sctp\", "
                                            "\"source-port\": \"0\", \"port\": \"0-65535\", \"vlan\": 0") },
         { "icmp type",                  V2(", \"protocol\": \"icmp\", \"icmp-type\": 8, \"destination\": \"192.0.2.0/24\"") },
@@ -899,6 +911,16 @@ static const struct {
         const char *what;
         const char *text;
 } refused_cases[] = {
+        /* Rate limits. */
+        { "rate-limit without a rate",  V2_RATE("") },
+        { "rate 0",                     V2_RATE(", \"rate\": 0") },
+        { "rate past the maximum",      V2_RATE(", \"rate\": 100000001") },
+        { "burst 0",                    V2_RATE(", \"rate\": 5, \"burst\": 0") },
+        { "per host",                   V2_RATE(", \"rate\": 5, \"per\": \"host\"") },
+        { "rate as text",               V2_RATE(", \"rate\": \"5\"") },
+        { "drop with a rate",           V2(", \"rate\": 5") },
+        { "drop with per",              V2(", \"per\": \"rule\"") },
+
         /* Not our document at all. */
         { "empty",                      "" },
         { "blank",                      " \n" },
@@ -1389,7 +1411,7 @@ static void test_reasons(void) {
                 { V2(", \"enabled\": null"), "(rule #0: \"enabled\" is null)" },
                 { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\"}]"), "(rule #0: \"created\" is missing)" },
                 { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1}, {\"id\": 2, \"action\": \"x\", \"created\": 1}]"),
-                  "(rule #1: action: unknown action 'x' (drop or pass))" },
+                  "(rule #1: action: unknown action 'x' (drop, pass or rate-limit))" },
                 { "{\"format\": 2, \"format\": 2}", "(top level: \"format\" given twice)" },
                 { DOC("3", "10", "\"pass\"", "[]", "[]"), "(unsupported format 3 (this version reads 1 and 2))" },
                 { WITH_RULES2("[{\"id\": 1, \"action\": \"drop\", \"created\": 1},]"), "(expected a value at offset " },
