@@ -1076,7 +1076,7 @@ static const struct {
         { "v2 rule without id",         WITH_RULES2("[{\"action\": \"drop\", \"created\": 1}]") },
         { "v2 rule without action",     WITH_RULES2("[{\"id\": 1, \"created\": 1}]") },
         { "v2 rule without created",    WITH_RULES2("[{\"id\": 1, \"action\": \"drop\"}]") },
-        { "v2 unknown key",             V2(", \"source-set\": \"bad\"") },
+        { "v2 unknown key",             V2(", \"colour\": \"bad\"") },
         { "v2 key in upper case",       V2(", \"Port\": \"22\"") },
 
         /* Format 2 rules: each field, as the API refuses it. */
