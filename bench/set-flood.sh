@@ -254,8 +254,9 @@ daemon_memory() {
 # Bytes of all BPF maps the daemon holds (memlock in /proc/PID/fdinfo, each map once).
 daemon_map_bytes() {
         local pid=$SANDBOX_DAEMON_PID
-        awk '/^map_id:/ { id = $2 } /^memlock:/ { m = $2 } ENDFILE { if (id != "" && !(id in seen)) { seen[id] = 1; s += m } id = ""; m = 0 }
-             END { print s + 0 }' /proc/"$pid"/fdinfo/* 2>/dev/null
+        awk 'function flush() { if (id != "" && !(id in seen)) { seen[id] = 1; s += m } id = ""; m = 0 }
+             FNR == 1 { flush() } /^map_id:/ { id = $2 } /^memlock:/ { m = $2 } END { flush(); print s + 0 }' \
+                /proc/"$pid"/fdinfo/* 2>/dev/null
 }
 
 # ---------------------------------------------------------------------------
