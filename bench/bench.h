@@ -17,6 +17,12 @@ struct bench_lpm_v4_key {
 };
 /* value: __u32, host order: 1 = drop */
 
+/* Map lpm_v6: the same for IPv6 (lpm_mixed_xdp looks IPv4 sources up in lpm_v4, IPv6 ones here). */
+struct bench_lpm_v6_key {
+        __u32 prefixlen;                /* host order, 0..128 */
+        __u8  addr[16];                 /* network order */
+};
+
 /* Map floor_config: ARRAY[1] of __u32, read once per packet by the floor. */
 /* Map floor_memory: ARRAY of __u32, one per /24 (64 MiB), read by the memory floor; all zero. */
 #define BENCH_MEMORY_ENTRIES    (1u << 24)

@@ -20,6 +20,7 @@
 
 #include "packet.h"
 #include "peers.h"
+#include "prefixgen.h"
 
 struct measurement {
         double ns;                      /* per packet */
@@ -44,5 +45,13 @@ int measure_cold_per_run(int prog_fd, const struct packet *pkt, size_t saddr_off
  * checked; the per-run method checks them all. */
 int measure_cold_in_run(Driver *d, int prog_fd, const struct packet *pkt, uint32_t repeat, unsigned rounds,
                         uint32_t expect, struct measurement *ret);
+
+/*
+ * The per-run method for mixed IPv4/IPv6 sources (the sets case): each source goes into the
+ * IPv4 or the IPv6 frame (frame4's source at saddr_offset, frame6's at its l3_off + 8).
+ */
+int measure_cold_per_run_mixed(int prog_fd, const struct packet *frame4, size_t saddr_offset,
+                               const struct packet *frame6, const struct pg_address *addrs, size_t n,
+                               uint32_t expect, struct measurement *ret);
 
 const char *xdp_action_name(uint32_t action);

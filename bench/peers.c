@@ -109,6 +109,38 @@ uint64_t lpm_map_memory(Lpm *l) {
         return map_fd_memory(bpf_map__fd(l->skel->maps.lpm_v4));
 }
 
+int lpm_mixed_prog_fd(Lpm *l) {
+        return bpf_program__fd(l->skel->progs.lpm_mixed_xdp);
+}
+
+int lpm_add_mixed(Lpm *l, const struct pg_prefix *p, size_t n) {
+        int fd4 = bpf_map__fd(l->skel->maps.lpm_v4), fd6 = bpf_map__fd(l->skel->maps.lpm_v6);
+        uint32_t drop = 1;
+
+        for (size_t i = 0; i < n; i++) {
+                int r;
+
+                if (p[i].family == 4) {
+                        struct bench_lpm_v4_key key = { .prefixlen = p[i].len };
+
+                        memcpy(key.addr, p[i].addr, 4);
+                        r = bpf_map_update_elem(fd4, &key, &drop, BPF_ANY);
+                } else {
+                        struct bench_lpm_v6_key key = { .prefixlen = p[i].len };
+
+                        memcpy(key.addr, p[i].addr, 16);
+                        r = bpf_map_update_elem(fd6, &key, &drop, BPF_ANY);
+                }
+                if (r < 0)
+                        return log_error_errno(negative_errno(), "Failed to add prefix %zu to the LPM tries: %m", i);
+        }
+        return 0;
+}
+
+uint64_t lpm_mixed_map_memory(Lpm *l) {
+        return map_fd_memory(bpf_map__fd(l->skel->maps.lpm_v4)) + map_fd_memory(bpf_map__fd(l->skel->maps.lpm_v6));
+}
+
 /* ---- xdp-filter ---- */
 
 /* xdp-filter's map values (xdp-filter/common_kern_user.h): flags in the low bits, a counter above. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "prefixgen.h"
 #include "workload.h"
 
 /* ---- floor ---- */
@@ -32,6 +33,12 @@ int lpm_prog_fd(Lpm *l);
 /* Inserts p[0..n) (one system call each: LPM tries have no batch update). */
 int lpm_add(Lpm *l, const struct bench_prefix *p, size_t n);
 uint64_t lpm_map_memory(Lpm *l);
+/* The mixed program: IPv4 sources looked up in the IPv4 trie, IPv6 ones in the IPv6 trie. */
+int lpm_mixed_prog_fd(Lpm *l);
+/* Inserts mixed prefixes (gen-prefixes' entries) into the two tries. */
+int lpm_add_mixed(Lpm *l, const struct pg_prefix *p, size_t n);
+/* Both tries. */
+uint64_t lpm_mixed_map_memory(Lpm *l);
 
 /* ---- xdp-filter (xdp-tools) ---- */
 typedef struct XdpFilter XdpFilter;

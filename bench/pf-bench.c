@@ -53,12 +53,15 @@ static const char *const path_names[_PATH_MAX] = { "pass", "drop", "block" };
 
 struct config {
         bool quick;
+        bool sets_only;                 /* --sets: the floor and the sets case only */
         const char *json_path;
         uint64_t seed;
         long rule_counts[4];
         size_t n_rule_counts;
         long prefix_counts[4];
         size_t n_prefix_counts;
+        long set_counts[2];             /* the sets case (issue 7): mixed IPv4/IPv6 prefixes */
+        size_t n_set_counts;
         uint32_t hot_repeat;
         unsigned hot_rounds;
         size_t per_run_frames;
@@ -89,6 +92,10 @@ struct lpm_build {
         uint64_t map_bytes;
 };
 
+/* The sets' lists: what bench/gen-prefixes writes with --seed SEED --part 0/2 (and set-flood.sh uses). */
+#define BENCH_SET_PART 0
+#define BENCH_SET_PARTS 2
+
 typedef struct Bench {
         struct config cfg;
 
@@ -98,6 +105,9 @@ typedef struct Bench {
         size_t n_builds;
         struct lpm_build *lpm_builds;
         size_t n_lpm_builds;
+        struct lpm_build *set_builds;   /* the mixed LPM tries of the sets case */
+        size_t n_set_builds;
+        struct packet frame6;           /* the pass frame's IPv6 twin (sets case) */
         double scratch_stage_s, scratch_commit_s;       /* 1M prefixes into a fresh loader */
         long scratch_prefixes;
         struct map_memory *ours_maps;   /* at the largest sizes */
@@ -113,6 +123,7 @@ typedef struct Bench {
 
         Floor *floor;
         Lpm *lpm;
+        Lpm *lpm_mixed;
         XdpFilter *xdp_filter;
         int xdp_filter_error;
         Driver *driver_outside, *driver_inside;
@@ -126,11 +137,13 @@ static Bench *bench_free(Bench *b) {
         driver_free(b->driver_inside);
         driver_free(b->driver_outside);
         xdp_filter_free(b->xdp_filter);
+        lpm_free(b->lpm_mixed);
         lpm_free(b->lpm);
         floor_free(b->floor);
         free(b->ours_maps);
         free(b->outside);
         free(b->prefixes);
+        free(b->set_builds);
         free(b->lpm_builds);
         free(b->builds);
         free(b->results);
@@ -503,6 +516,87 @@ static int bench_ours(Bench *b) {
         return 0;
 }
 
+/*
+ * Sets (issue 7): the kernel LPM trie holding mixed IPv4/IPv6 prefixes (an IPv4 and an IPv6
+ * trie), from the lists bench/gen-prefixes writes, measured cold with mixed sources: members
+ * (inside random prefixes of the list) and non-members (random addresses in no prefix of it).
+ * "ours-set" (our program with one rule referencing a set of the same prefixes) is recorded
+ * under that name by the sets loader API's case, so that the targets below find it.
+ */
+static int bench_sets(Bench *b) {
+        long max = b->cfg.set_counts[b->cfg.n_set_counts - 1], have = 0;
+        _cleanup_free_ struct pg_prefix *p = NULL;
+        int r;
+
+        r = packet_build(&(struct packet_spec) {
+                        .l3 = PACKET_L3_IPV6, .src = "2001:db8:ffff::7", .dst = "2001:db8::1",
+                        .l4 = PACKET_L4_UDP, .sport = BENCH_PASS_SPORT, .dport = BENCH_PASS_PORT,
+                }, &b->frame6);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the IPv6 frame: %m");
+
+        fprintf(stderr, "Sets: generating %ld mixed prefixes (seed %llu, part %u/%u)...\n", max,
+                (unsigned long long) b->cfg.seed, BENCH_SET_PART, BENCH_SET_PARTS);
+        r = pg_generate(&(struct pg_options) {
+                        .seed = b->cfg.seed, .count = (size_t) max, .mix = PG_MIXED,
+                        .part = BENCH_SET_PART, .parts = BENCH_SET_PARTS,
+                }, &p);
+        if (r < 0)
+                return log_error_errno(r, "Failed to generate the sets' prefixes: %m");
+        r = lpm_new(&b->lpm_mixed);
+        if (r < 0)
+                return r;
+
+        for (size_t k = 0; k < b->cfg.n_set_counts; k++) {
+                long want = b->cfg.set_counts[k];
+                _cleanup_free_ struct pg_address *members = NULL, *outsiders = NULL;
+                struct lpm_build *builds;
+                struct measurement m;
+                double start;
+                char buf[24];
+
+                /* Any leading slice is the list gen-prefixes writes with --count of that size. */
+                start = now_s();
+                r = lpm_add_mixed(b->lpm_mixed, p + have, (size_t) (want - have));
+                if (r < 0)
+                        return r;
+                builds = realloc(b->set_builds, (b->n_set_builds + 1) * sizeof(*builds));
+                if (!builds)
+                        return -ENOMEM;
+                b->set_builds = builds;
+                builds[b->n_set_builds++] = (struct lpm_build) {
+                        .prefixes = want, .insert_s = now_s() - start,
+                        .map_bytes = lpm_mixed_map_memory(b->lpm_mixed),
+                };
+                have = want;
+
+                r = pg_sources(b->cfg.seed + 1, p, (size_t) want, b->cfg.per_run_frames, 1.0, &members);
+                if (r >= 0)
+                        r = pg_sources(b->cfg.seed + 2, p, (size_t) want, b->cfg.per_run_frames, 0.0, &outsiders);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to generate the sets' sources: %m");
+
+                fprintf(stderr, "  %-11s set %-5s ...", "lpm-mixed", count_label(want, buf));
+                r = measure_cold_per_run_mixed(lpm_mixed_prog_fd(b->lpm_mixed), &b->packets.pass,
+                                               b->packets.saddr_offset, &b->frame6, members, b->cfg.per_run_frames,
+                                               XDP_DROP, &m);
+                if (r >= 0)
+                        r = bench_record(b, "lpm-mixed", N_A, want, PATH_BLOCK, METHOD_PER_RUN, &m);
+                if (r >= 0) {
+                        fprintf(stderr, " in set %.1f", m.ns);
+                        r = measure_cold_per_run_mixed(lpm_mixed_prog_fd(b->lpm_mixed), &b->packets.pass,
+                                                       b->packets.saddr_offset, &b->frame6, outsiders,
+                                                       b->cfg.per_run_frames, XDP_PASS, &m);
+                }
+                if (r >= 0)
+                        r = bench_record(b, "lpm-mixed", N_A, want, PATH_PASS, METHOD_PER_RUN, &m);
+                fprintf(stderr, r < 0 ? "\n" : " not in set %.1f ns\n", m.ns);
+                if (r < 0)
+                        return log_error_errno(r, "Measuring the mixed LPM tries at %ld prefixes failed: %m", want);
+        }
+        return 0;
+}
+
 /* What the daemon pays to install a large set at once: a fresh loader, every prefix in one commit. */
 static int bench_scratch_build(Bench *b) {
         _cleanup_(ours_freep) Ours *fresh = NULL;
@@ -619,6 +713,40 @@ static void print_builds(const Bench *b) {
                        (double) b->lpm_builds[i].map_bytes / 1048576.0);
 }
 
+static void print_sets(const Bench *b) {
+        char p_buf[24];
+
+        if (b->n_set_builds == 0)
+                return;
+        printf("\nSETS (issue 7): mixed IPv4/IPv6 prefixes as `gen-prefixes --seed %llu --part %u/%u` writes them\n"
+               "  (60%% IPv4 /32, 25%% IPv4 /16-/24, 15%% IPv6 /32-/64 and /128); cold per-run, %zu mixed sources,\n"
+               "  mean without the slowest 1%%, floor %.1f ns subtracted (ns per packet)\n",
+               (unsigned long long) b->cfg.seed, BENCH_SET_PART, BENCH_SET_PARTS, b->cfg.per_run_frames,
+               bench_ns(b, "floor", N_A, N_A, PATH_PASS, METHOD_PER_RUN));
+        printf("%-12s %9s %10s %9s %10s %10s\n", "program", "prefixes", "insert s", "map MiB", "in set", "not in set");
+        for (size_t i = 0; i < b->n_set_builds; i++) {
+                long n = b->set_builds[i].prefixes;
+
+                printf("%-12s %9s %10.3f %9.1f", "lpm-mixed", count_label(n, p_buf), b->set_builds[i].insert_s,
+                       (double) b->set_builds[i].map_bytes / 1048576.0);
+                print_cell(bench_net(b, "lpm-mixed", N_A, n, PATH_BLOCK, METHOD_PER_RUN));
+                printf("  ");
+                print_cell(bench_net(b, "lpm-mixed", N_A, n, PATH_PASS, METHOD_PER_RUN));
+                printf("\n");
+        }
+        for (size_t i = 0; i < b->n_set_builds; i++) {
+                long n = b->set_builds[i].prefixes;
+
+                if (!bench_find(b, "ours-set", 1, n, PATH_PASS, METHOD_PER_RUN))
+                        continue;
+                printf("%-12s %9s %10s %9s", "ours-set", count_label(n, p_buf), "-", "-");
+                print_cell(bench_net(b, "ours-set", 1, n, PATH_BLOCK, METHOD_PER_RUN));
+                printf("  ");
+                print_cell(bench_net(b, "ours-set", 1, n, PATH_PASS, METHOD_PER_RUN));
+                printf("\n");
+        }
+}
+
 struct target {
         char what[160];
         double ratio;
@@ -693,11 +821,30 @@ static size_t bench_targets(const Bench *b, struct target *t, size_t max) {
                            "cold %s, sources in no prefix: ours(1M prefixes) / ours(1 prefix) (net, 1 rule)",
                            methods[m]);
         }
+        /* Issue 7: a rule referencing a 1M-entry set, cold: vs a 1-entry set, and vs the LPM tries. */
+        if (b->n_set_builds > 0) {
+                long lo = b->cfg.set_counts[0], hi = b->cfg.set_counts[b->cfg.n_set_counts - 1];
+
+                for (enum path p = PATH_PASS; p <= PATH_BLOCK; p += PATH_BLOCK - PATH_PASS) {
+                        const char *which = p == PATH_PASS ? "sources in no prefix" : "sources in the set";
+
+                        target_add(t, &n, max,
+                                   net_ratio(bench_net(b, "ours-set", 1, hi, p, METHOD_PER_RUN),
+                                             bench_net(b, "ours-set", 1, lo, p, METHOD_PER_RUN)), 2.0,
+                                   "issue 7: set of %ld mixed prefixes, cold per-run, %s: ours / ours with %ld (net)",
+                                   hi, which, lo);
+                        target_add(t, &n, max,
+                                   net_ratio(bench_net(b, "ours-set", 1, hi, p, METHOD_PER_RUN),
+                                             bench_net(b, "lpm-mixed", N_A, hi, p, METHOD_PER_RUN)), 0.2,
+                                   "issue 7: set of %ld mixed prefixes, cold per-run, %s: ours / kernel LPM tries (net)",
+                                   hi, which);
+                }
+        }
         return n;
 }
 
 static void print_targets(const struct target *t, size_t n) {
-        printf("\nTARGETS (issue 3; informational, never an exit failure)\n");
+        printf("\nTARGETS (issues 3 and 7; informational, never an exit failure)\n");
         for (size_t i = 0; i < n; i++) {
                 if (isnan(t[i].ratio))
                         printf("  [n/a ] %s: not measured in this run (target <= %.2f)\n", t[i].what, t[i].limit);
@@ -784,6 +931,19 @@ static int bench_write_json(const Bench *b, const struct target *t, size_t n_tar
         json_object_object_add(root, "results", results);
         json_object_object_add(root, "builds", builds);
         json_object_object_add(root, "lpm_builds", lpm);
+        {
+                json_object *sets = json_object_new_array();
+
+                for (size_t i = 0; i < b->n_set_builds; i++) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "prefixes", json_object_new_int64(b->set_builds[i].prefixes));
+                        json_object_object_add(o, "insert_s", json_object_new_double(b->set_builds[i].insert_s));
+                        json_object_object_add(o, "map_bytes", json_object_new_uint64(b->set_builds[i].map_bytes));
+                        json_object_array_add(sets, o);
+                }
+                json_object_object_add(root, "lpm_mixed_builds", sets);
+        }
         if (b->scratch_prefixes > 0) {
                 json_object *o = json_object_new_object();
 
@@ -845,6 +1005,7 @@ static void help(void) {
                "our program at 1/100/1000/4096 rules and 0/1/100k/1M prefixes, the floor, the kernel\n"
                "LPM trie, and xdp-filter. Needs root. See docs/performance.md.\n\n"
                "  --quick        fewer sizes and repetitions (a smoke run; figures not meaningful)\n"
+               "  --sets         only the floor and the sets case (issue 7: mixed IPv4/IPv6 prefixes)\n"
                "  --json FILE    also write every figure to FILE\n"
                "  --seed N       seed of the generated prefixes, rules and sources (default 1)\n"
                "  -h, --help     this text\n");
@@ -853,6 +1014,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[], struct config *cfg) {
         static const struct option options[] = {
                 { "quick", no_argument, NULL, 'q' },
+                { "sets", no_argument, NULL, 'S' },
                 { "json", required_argument, NULL, 'j' },
                 { "seed", required_argument, NULL, 's' },
                 { "help", no_argument, NULL, 'h' },
@@ -864,6 +1026,9 @@ static int parse_argv(int argc, char *argv[], struct config *cfg) {
                 switch (c) {
                 case 'q':
                         cfg->quick = true;
+                        break;
+                case 'S':
+                        cfg->sets_only = true;
                         break;
                 case 'j':
                         cfg->json_path = optarg;
@@ -888,18 +1053,20 @@ static int parse_argv(int argc, char *argv[], struct config *cfg) {
 
         if (cfg->quick)
                 *cfg = (struct config) {
-                        .quick = true, .json_path = cfg->json_path, .seed = cfg->seed,
+                        .quick = true, .sets_only = cfg->sets_only, .json_path = cfg->json_path, .seed = cfg->seed,
                         .rule_counts = { 1, 100 }, .n_rule_counts = 2,
                         .prefix_counts = { 0, 1, 10000 }, .n_prefix_counts = 3,
+                        .set_counts = { 1, 10000 }, .n_set_counts = 2,
                         .hot_repeat = 20000, .hot_rounds = 3,
                         .per_run_frames = 2000,
                         .in_run_repeat = 1u << 16, .in_run_rounds = 2,
                 };
         else
                 *cfg = (struct config) {
-                        .quick = false, .json_path = cfg->json_path, .seed = cfg->seed,
+                        .quick = false, .sets_only = cfg->sets_only, .json_path = cfg->json_path, .seed = cfg->seed,
                         .rule_counts = { 1, 100, 1000, 4096 }, .n_rule_counts = 4,
                         .prefix_counts = { 0, 1, 100000, 1000000 }, .n_prefix_counts = 4,
+                        .set_counts = { 1, 1000000 }, .n_set_counts = 2,
                         .hot_repeat = 1000000, .hot_rounds = 5,
                         .per_run_frames = 50000,
                         .in_run_repeat = 1u << 21, .in_run_rounds = 3,
@@ -949,12 +1116,17 @@ int main(int argc, char *argv[]) {
         warn_bpf_stats();
 
         r = bench_setup(b);
-        if (r >= 0)
+        if (r >= 0 && b->cfg.sets_only)
+                r = bench_measure(b, "floor", N_A, N_A, floor_prog_fd(b->floor), PATH_PASS, &b->packets.pass,
+                                  XDP_PASS, b->outside, b->driver_outside);
+        else if (r >= 0)
                 r = bench_peers(b);
-        if (r >= 0)
+        if (r >= 0 && !b->cfg.sets_only)
                 r = bench_ours(b);
-        if (r >= 0 && !b->cfg.quick)
+        if (r >= 0 && !b->cfg.quick && !b->cfg.sets_only)
                 r = bench_scratch_build(b);
+        if (r >= 0)
+                r = bench_sets(b);
         if (r < 0) {
                 log_error_errno(r, "pf-bench failed: %m");
                 return EXIT_FAILURE;
@@ -963,7 +1135,9 @@ int main(int argc, char *argv[]) {
         print_header(b);
         print_hot_table(b);
         print_cold_table(b);
-        print_builds(b);
+        if (!b->cfg.sets_only)
+                print_builds(b);
+        print_sets(b);
         n_targets = bench_targets(b, targets, ELEMENTSOF(targets));
         print_targets(targets, n_targets);
         printf("\n%s run took %.0f s.\n", b->cfg.quick ? "Quick" : "Full", now_s() - start);
