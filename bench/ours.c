@@ -11,12 +11,15 @@
 #include "loader.h"
 #include "log.h"
 #include "ours.h"
+#include "prefixgen.h"
 #include "rule.h"
+#include "set.h"
 
 #define BLOCK_ID_BASE 100000u           /* block rules' ids: after every classifier rule's */
 
 struct Ours {
         Loader *loader;
+        SetRegistry *sets;              /* ours_set_prefixes(): one set, "bench" */
 };
 
 static double now_s(void) {
@@ -45,6 +48,7 @@ Ours *ours_free(Ours *o) {
         if (!o)
                 return NULL;
         loader_free(o->loader);
+        set_registry_free(o->sets);
         free(o);
         return NULL;
 }
@@ -207,5 +211,72 @@ int ours_set_rules(Ours *o, const struct bench_rule *rules, size_t n, struct our
         if (r < 0)
                 return r;
         *ret = t;
+        return 0;
+}
+
+int ours_set_prefixes(Ours *o, const struct pg_prefix *p, size_t n, struct ours_timing *ret) {
+        _cleanup_(rule_freep) Rule *rule = NULL;
+        _cleanup_free_ struct set_entry *entries = NULL;
+        const struct member_change *changes;
+        const uint64_t *memberships;
+        struct ours_timing t = {};
+        struct rule_error e;
+        Classifier *c = NULL;
+        size_t n_changes, n_memberships;
+        double start = now_s();
+        Set *set;
+        int r;
+
+        if (!o->sets) {
+                r = set_registry_new(&o->sets);
+                if (r < 0)
+                        return r;
+                r = set_registry_create(o->sets, "bench", NULL, 0, -1, NULL);
+                if (r < 0)
+                        return r;
+        }
+        set = set_registry_find(o->sets, "bench");
+        entries = calloc(n + 1, sizeof(struct set_entry));
+        if (!entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                entries[i].prefix = (struct prefix) { .family = p[i].family == 4 ? AF_INET : AF_INET6,
+                                                      .prefixlen = p[i].len };
+                memcpy(entries[i].prefix.addr, p[i].addr, 16);
+        }
+        /* As the daemon does it: the registry's changes to the loader, then the rule's classifier. */
+        r = set_registry_add(o->sets, set, entries, n, true, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "set_registry_add() of %zu prefixes failed: %m", n);
+        changes = set_registry_changes(o->sets, &n_changes);
+        for (size_t i = 0; i < n_changes; i++) {
+                r = changes[i].membership ? loader_member_set(o->loader, &changes[i].prefix, changes[i].membership) :
+                                            loader_member_delete(o->loader, &changes[i].prefix);
+                if (r < 0 && r != -ENOENT)
+                        return log_error_errno(r, "Failed to stage a set member: %m");
+        }
+        set_registry_changes_done(o->sets);
+        set_registry_commit(o->sets);
+
+        rule = rule_new();
+        if (!rule || rule_set_source_set(rule, "bench", &e) < 0)
+                return -ENOMEM;
+        rule->id = 1;
+        rule->slot = PF_RULE_SLOTS - 1;
+        rule->source_set_id = set->id;
+        r = loader_set_rule_info(o->loader, rule->slot, rule_order_key(rule), rule->action, 0);
+        if (r < 0)
+                return r;
+        memberships = set_registry_memberships(o->sets, &n_memberships);
+        r = classifier_build(&rule, 1, PF_ACTION_PASS, NULL, memberships, n_memberships, &c);
+        if (r < 0)
+                return log_error_errno(r, "classifier_build() failed: %m");
+        loader_set_classifier(o->loader, c);
+        t.stage_s = now_s() - start;
+        r = commit_timed(o, &t);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = t;
         return 0;
 }

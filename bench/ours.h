@@ -34,5 +34,10 @@ int ours_add_prefixes(Ours *o, const struct bench_prefix *p, size_t from, size_t
 /* Replaces the classifier rules with rules[0..n) (in rule order), then commits. */
 int ours_set_rules(Ours *o, const struct bench_rule *rules, size_t n, struct ours_timing *ret);
 
+/* Makes the one set "bench" hold exactly p[0..n) and the one rule "drop source-set bench"
+ * (through the set registry, as the daemon does), then commits. */
+struct pg_prefix;
+int ours_set_prefixes(Ours *o, const struct pg_prefix *p, size_t n, struct ours_timing *ret);
+
 uint64_t ours_map_memory(Ours *o);
 size_t ours_block_count(Ours *o);

@@ -124,6 +124,7 @@ typedef struct Bench {
         Floor *floor;
         Lpm *lpm;
         Lpm *lpm_mixed;
+        Ours *ours_sets;                /* a loader of its own: no block prefixes in the way */
         XdpFilter *xdp_filter;
         int xdp_filter_error;
         Driver *driver_outside, *driver_inside;
@@ -138,6 +139,7 @@ static Bench *bench_free(Bench *b) {
         driver_free(b->driver_outside);
         xdp_filter_free(b->xdp_filter);
         lpm_free(b->lpm_mixed);
+        ours_free(b->ours_sets);
         lpm_free(b->lpm);
         floor_free(b->floor);
         free(b->ours_maps);
@@ -546,6 +548,9 @@ static int bench_sets(Bench *b) {
         r = lpm_new(&b->lpm_mixed);
         if (r < 0)
                 return r;
+        r = ours_new(&b->ours_sets);
+        if (r < 0)
+                return r;
 
         for (size_t k = 0; k < b->cfg.n_set_counts; k++) {
                 long want = b->cfg.set_counts[k];
@@ -593,6 +598,33 @@ static int bench_sets(Bench *b) {
                 fprintf(stderr, r < 0 ? "\n" : " not in set %.1f ns\n", m.ns);
                 if (r < 0)
                         return log_error_errno(r, "Measuring the mixed LPM tries at %ld prefixes failed: %m", want);
+
+                /* Ours: one rule "drop source-set" over a set of the same prefixes, same frames. */
+                {
+                        struct ours_timing t;
+                        int fd = ours_prog_fd(b->ours_sets);
+
+                        r = ours_set_prefixes(b->ours_sets, p, (size_t) want, &t);
+                        if (r < 0)
+                                return r;
+                        fprintf(stderr, "  %-11s set %-5s (staged %.3f s, committed %.3f s) ...", "ours-set",
+                                count_label(want, buf), t.stage_s, t.commit_s);
+                        r = measure_cold_per_run_mixed(fd, &b->packets.pass, b->packets.saddr_offset, &b->frame6,
+                                                       members, b->cfg.per_run_frames, XDP_DROP, &m);
+                        if (r >= 0)
+                                r = bench_record(b, "ours-set", 1, want, PATH_BLOCK, METHOD_PER_RUN, &m);
+                        if (r >= 0) {
+                                fprintf(stderr, " in set %.1f", m.ns);
+                                r = measure_cold_per_run_mixed(fd, &b->packets.pass, b->packets.saddr_offset,
+                                                               &b->frame6, outsiders, b->cfg.per_run_frames,
+                                                               XDP_PASS, &m);
+                        }
+                        if (r >= 0)
+                                r = bench_record(b, "ours-set", 1, want, PATH_PASS, METHOD_PER_RUN, &m);
+                        fprintf(stderr, r < 0 ? "\n" : " not in set %.1f ns\n", m.ns);
+                        if (r < 0)
+                                return log_error_errno(r, "Measuring our sets at %ld prefixes failed: %m", want);
+                }
         }
         return 0;
 }

@@ -82,6 +82,15 @@ struct {
 
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
+        __type(key, struct pf_v6_dir_key);
+        __type(value, struct pf_v6_dir);
+        __uint(max_entries, PF_MAX_PREFIX_ENTRIES);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __uint(pinning, LIBBPF_PIN_BY_NAME);
+} pf_v6_dir SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
         __type(key, struct pf_iface_key);
         __type(value, __u32);
         __uint(max_entries, PF_COPIES * PF_MAX_INTERFACES);
@@ -194,9 +203,10 @@ static __always_inline __u32 ctz64(__u64 x) {
  *
  * A global function: the verifier checks it once, not once per caller path.
  */
-__noinline __s64 prefix_lookup(__u32 table, __u32 copy, __u32 family, const struct pf_addr *addr,
-                               const struct pf_length_list *lengths) {
-        struct pf_prefix_key key = { .copy = copy, .family = family, .table = table };
+__noinline __s64 prefix_lookup(__u32 where, __u32 family, const struct pf_addr *addr,
+                               const struct pf_length_list *lengths, __u32 max_len) {
+        /* where: copy | table << 8 (BPF functions take five arguments at most). */
+        struct pf_prefix_key key = { .copy = where & 1, .family = family, .table = (where >> 8) & 1 };
         __u32 n;
 
         if (!addr || !lengths)
@@ -204,9 +214,12 @@ __noinline __s64 prefix_lookup(__u32 table, __u32 copy, __u32 family, const stru
         n = lengths->count;
         for (__u32 i = 0; i < n && i < 129; i++) {
                 __u32 len = lengths->len[i];
-                const struct pf_mask *m = bpf_map_lookup_elem(&pf_masks, &len);
+                const struct pf_mask *m;
                 __u32 *hit;
 
+                if (len > max_len)
+                        continue;
+                m = bpf_map_lookup_elem(&pf_masks, &len);
                 if (!m)
                         return -1;
                 key.prefixlen = len;
@@ -287,6 +300,43 @@ static __always_inline __s64 address_class(__u32 copy, __u32 field, const struct
 }
 
 /*
+ * IPv6: the /32's directory entry says which longer lengths to probe and what holds the
+ * /32 itself; without one, only lengths below /32 can hold the address. So a source in no
+ * prefix costs one probe, however many lengths the table holds. A global function.
+ */
+__noinline __s64 v6_lookup(__u32 table, __u32 copy, const struct pf_addr *addr, const struct pf_length_list *lengths) {
+        struct pf_v6_dir_key dk = { .copy = copy, .table = table };
+        const struct pf_v6_dir *d;
+        struct pf_prefix_key key = { .copy = copy, .family = PF_FAMILY_V6, .table = table };
+
+        if (!addr || !lengths)
+                return -1;
+        dk.top32 = addr->word[0];
+        d = bpf_map_lookup_elem(&pf_v6_dir, &dk);
+        if (!d)
+                return prefix_lookup(copy | table << 8, PF_FAMILY_V6, addr, lengths, 31);
+        if (d->n > PF_V6_DIR_LENGTHS)
+                return prefix_lookup(copy | table << 8, PF_FAMILY_V6, addr, lengths, 128);
+        for (__u32 i = 0; i < PF_V6_DIR_LENGTHS && i < d->n; i++) {
+                __u32 len = d->len[i];
+                const struct pf_mask *m = bpf_map_lookup_elem(&pf_masks, &len);
+                __u32 *hit;
+
+                if (!m)
+                        return -1;
+                key.prefixlen = len;
+                key.addr32[0] = addr->word[0] & m->word[0];
+                key.addr32[1] = addr->word[1] & m->word[1];
+                key.addr32[2] = addr->word[2] & m->word[2];
+                key.addr32[3] = addr->word[3] & m->word[3];
+                hit = bpf_map_lookup_elem(&pf_prefixes, &key);
+                if (hit)
+                        return *hit;
+        }
+        return d->base ? (__s64) d->base - 1 : -1;
+}
+
+/*
  * The longest prefix holding an address in one of the two prefix tables: the value stored
  * with it (block slot or membership), or -1. IPv4 reads the DIR-24 entry of the address's /24
  * first; only when longer prefixes lie in that /24 does it probe pf_prefixes. A global
@@ -321,13 +371,13 @@ __noinline __s64 lpm_lookup(__u32 table, __u32 copy, __u32 family, const struct 
                                 return *hit;
                 }
                 if (e & PF_V4_HAS_MID) {
-                        v = prefix_lookup(table, copy, PF_FAMILY_V4, addr, lengths);
+                        v = prefix_lookup(copy | table << 8, PF_FAMILY_V4, addr, lengths, 31);
                         if (v >= 0)
                                 return v;
                 }
                 return (e & PF_V4_SLOT_MASK) ? (__s64) (e & PF_V4_SLOT_MASK) - 1 : -1;
         }
-        return prefix_lookup(table, copy, PF_FAMILY_V6, addr, lengths);
+        return v6_lookup(table, copy, addr, lengths);
 }
 
 /* Block rules: the slot of the longest block prefix holding the source, or -1. */
@@ -833,7 +883,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct packet *p, struct ju
         } else
                 goto malformed;
 
-        slot = block_lookup(copy, gen, p);
+        /* No block rules: no cold read of their table. */
+        slot = gen->has_blocks ? block_lookup(copy, gen, p) : -1;
         rank = -1;
         if (gen->has_classifier)
                 rank = classify_packet(copy, gen, p, ctx->ingress_ifindex);

@@ -104,7 +104,8 @@ struct pf_mask {
 struct pf_gen {
         __u8  default_action;           /* enum pf_action */
         __u8  has_classifier;           /* 0: no multi-field rule, skip the classifier */
-        __u16 pad0;
+        __u8  has_blocks;               /* 0: no block rule, skip the block table */
+        __u8  pad0;
         __u32 field_mask;               /* host order; bit (1 << enum pf_field): some rule matches on it */
         __u32 absent_class[_PF_FIELD_MAX]; /* host order; class of "field absent or unmatched" */
         __u32 pad1;
@@ -113,6 +114,26 @@ struct pf_gen {
         struct pf_length_list block_lengths[_PF_FAMILY_MAX];
         /* The same for the set members (pf_v4_set and pf_prefixes with table PF_TABLE_SETS). */
         struct pf_length_list set_lengths[_PF_FAMILY_MAX];
+};
+
+/*
+ * Map pf_v6_dir: HASH, one entry per IPv6 /32 (first 32 bits) under which a prefix of
+ * /32 or longer lies, per copy and table: the value of the longest prefix up to /32 holding
+ * that /32, and the longer lengths present under it. An IPv6 lookup reads it first: no entry,
+ * and only lengths below /32 remain to probe; an entry, and only its few lengths.
+ */
+#define PF_V6_DIR_LENGTHS       11u
+#define PF_V6_DIR_MANY          0xffu   /* more lengths than fit: probe the table's whole list */
+struct pf_v6_dir_key {
+        __u8  copy;
+        __u8  table;                    /* enum pf_table */
+        __u16 pad;
+        __u32 top32;                    /* network order: the address's first 32 bits */
+};
+struct pf_v6_dir {
+        __u32 base;                     /* host order: value + 1 of the longest prefix <= /32 holding it; 0 = none */
+        __u8  n;                        /* lengths in len[], or PF_V6_DIR_MANY */
+        __u8  len[PF_V6_DIR_LENGTHS];   /* lengths > 32 present under it, longest first */
 };
 
 /* The two longest-prefix tables, which share pf_prefixes (struct pf_prefix_key.table). */

@@ -14,6 +14,16 @@ struct entry {
         uint32_t slot;
 };
 
+/* An IPv6 /32 with prefixes of /32 or longer inside: what its pf_v6_dir entry is made of. */
+struct v6_group {
+        uint8_t used;                   /* 0 empty, 1 used, 2 deleted */
+        bool has_32;                    /* the /32 itself is stored */
+        uint32_t top32;                 /* network order */
+        uint32_t base;                  /* slot + 1 of the longest stored prefix <= /32 holding it */
+        uint32_t count[96];             /* stored prefixes per length 33..128 inside it */
+        uint32_t n_longer;
+};
+
 struct BlockTable {
         struct entry *entries;          /* open addressing, power-of-two size */
         size_t n_buckets, n_used, n_tombstones;
@@ -27,6 +37,9 @@ struct BlockTable {
         struct block_op *ops;
         size_t n_ops, allocated_ops, op_cursor[PF_COPIES];
         uint32_t count[_PF_FAMILY_MAX][129];    /* exact entries per length */
+
+        struct v6_group *groups;                /* open addressing, power-of-two size */
+        size_t n_groups_buckets, n_groups, n_group_tombstones;
 };
 
 static size_t entry_hash(int family, uint8_t prefixlen, const uint8_t *addr) {
@@ -109,6 +122,7 @@ BlockTable *block_table_free(BlockTable *t) {
         free(t->depth);
         free(t->n_32);
         free(t->n_mid);
+        free(t->groups);
         free(t->ops);
         free(t);
         return NULL;
@@ -167,14 +181,238 @@ static int ops_push(BlockTable *t, const struct prefix *p, bool remove, uint32_t
         return 0;
 }
 
+static int ops_reserve(BlockTable *t) {
+        if (t->n_ops == t->allocated_ops) {
+                size_t want = t->allocated_ops ? t->allocated_ops * 2 : 256;
+                struct block_op *ops = reallocarray(t->ops, want, sizeof(struct block_op));
+
+                if (!ops)
+                        return -ENOMEM;
+                t->ops = ops;
+                t->allocated_ops = want;
+        }
+        return 0;
+}
+
+static int dir_op_push(BlockTable *t, uint32_t top32, bool remove, const struct pf_v6_dir *d) {
+        struct block_op *op;
+        int r = ops_reserve(t);
+
+        if (r < 0)
+                return r;
+        op = &t->ops[t->n_ops++];
+        *op = (struct block_op) { .family = PF_FAMILY_V6, .prefixlen = 32, .remove = remove, .dir = true };
+        memcpy(op->addr, &top32, 4);
+        if (d)
+                op->dir_value = *d;
+        return 0;
+}
+
+/* ---- The IPv6 /32 directory ---- */
+
+static size_t group_hash(uint32_t top32) {
+        uint64_t h = (uint64_t) top32 * 0x9E3779B97F4A7C15ULL;
+
+        return (size_t) (h >> 29);
+}
+
+static struct v6_group *group_find(const BlockTable *t, uint32_t top32) {
+        size_t mask;
+
+        if (t->n_groups_buckets == 0)
+                return NULL;
+        mask = t->n_groups_buckets - 1;
+        for (size_t i = group_hash(top32) & mask;; i = (i + 1) & mask) {
+                struct v6_group *g = &t->groups[i];
+
+                if (g->used == 0)
+                        return NULL;
+                if (g->used == 1 && g->top32 == top32)
+                        return g;
+        }
+}
+
+static int groups_resize(BlockTable *t, size_t n) {
+        struct v6_group *old = t->groups;
+        size_t old_n = t->n_groups_buckets;
+
+        t->groups = calloc(n, sizeof(struct v6_group));
+        if (!t->groups) {
+                t->groups = old;
+                return -ENOMEM;
+        }
+        t->n_groups_buckets = n;
+        t->n_group_tombstones = 0;
+        for (size_t i = 0; i < old_n; i++) {
+                size_t k;
+
+                if (old[i].used != 1)
+                        continue;
+                for (k = group_hash(old[i].top32) & (n - 1); t->groups[k].used; k = (k + 1) & (n - 1))
+                        ;
+                t->groups[k] = old[i];
+        }
+        free(old);
+        return 0;
+}
+
+static int group_get(BlockTable *t, uint32_t top32, struct v6_group **ret) {
+        struct v6_group *g = group_find(t, top32);
+        size_t mask;
+        int r;
+
+        if (g) {
+                *ret = g;
+                return 0;
+        }
+        if ((t->n_groups + t->n_group_tombstones + 1) * 4 > t->n_groups_buckets * 3) {
+                size_t n = t->n_groups_buckets ? t->n_groups_buckets : 256;
+
+                while ((t->n_groups + 1) * 2 > n)
+                        n *= 2;
+                r = groups_resize(t, n);
+                if (r < 0)
+                        return r;
+        }
+        mask = t->n_groups_buckets - 1;
+        for (size_t i = group_hash(top32) & mask;; i = (i + 1) & mask)
+                if (t->groups[i].used != 1) {
+                        if (t->groups[i].used == 2)
+                                t->n_group_tombstones--;
+                        g = &t->groups[i];
+                        break;
+                }
+        *g = (struct v6_group) { .used = 1, .top32 = top32 };
+        t->n_groups++;
+        *ret = g;
+        return 0;
+}
+
+static struct pf_v6_dir group_dir(const struct v6_group *g) {
+        struct pf_v6_dir d = { .base = g->base };
+
+        for (int len = 128; len > 32; len--) {
+                if (g->count[len - 33] == 0)
+                        continue;
+                if (d.n == PF_V6_DIR_LENGTHS) {
+                        d.n = PF_V6_DIR_MANY;
+                        break;
+                }
+                d.len[d.n++] = (uint8_t) len;
+        }
+        return d;
+}
+
+static int dir_op_push(BlockTable *t, uint32_t top32, bool remove, const struct pf_v6_dir *d);
+
+/* The slot + 1 of the longest stored prefix of length <= 32 holding this /32. */
+static uint32_t group_base(const BlockTable *t, uint32_t top32) {
+        uint8_t addr[16] = {};
+
+        for (int len = 32; len >= 0; len--) {
+                const struct entry *e;
+                uint32_t masked = len == 0 ? 0 : ntohl(top32) & (0xffffffffu << (32 - len));
+                uint32_t be = htonl(masked);
+
+                if (t->count[PF_FAMILY_V6][len] == 0)
+                        continue;
+                memcpy(addr, &be, 4);
+                e = entry_find(t, AF_INET6, (uint8_t) len, addr);
+                if (e)
+                        return e->slot + 1;
+        }
+        return 0;
+}
+
+/* Writes the group's entry again (or deletes the group when nothing of /32 or longer is left). */
+static int group_refresh(BlockTable *t, struct v6_group *g, struct pf_v6_dir before, bool existed) {
+        struct pf_v6_dir now;
+
+        if (!g->has_32 && g->n_longer == 0) {
+                g->used = 2;
+                t->n_groups--;
+                t->n_group_tombstones++;
+                return existed ? dir_op_push(t, g->top32, true, NULL) : 0;
+        }
+        now = group_dir(g);
+        if (existed && memcmp(&now, &before, sizeof(now)) == 0)
+                return 0;
+        return dir_op_push(t, g->top32, false, &now);
+}
+
+/* A stored IPv6 prefix of length >= 32 came (delta 1) or went (-1), or one of length <= 32 changed. */
+static int groups_update(BlockTable *t, const struct prefix *p, int delta) {
+        uint32_t top32;
+        int r;
+
+        memcpy(&top32, p->addr, 4);
+        if (p->prefixlen >= 32) {
+                struct v6_group *g = group_find(t, top32);
+                bool existed = g != NULL;
+                struct pf_v6_dir before = {};
+
+                if (!g) {
+                        if (delta < 0)
+                                return 0;
+                        r = group_get(t, top32, &g);
+                        if (r < 0)
+                                return r;
+                } else
+                        before = group_dir(g);
+                if (delta != 0 && p->prefixlen == 32)
+                        g->has_32 = delta > 0;
+                else if (delta != 0) {
+                        g->count[p->prefixlen - 33] += delta;
+                        g->n_longer += delta;
+                }
+                g->base = group_base(t, top32);
+                return group_refresh(t, g, before, existed);
+        }
+
+        /* A shorter prefix: the base of every /32 group inside it may change. */
+        for (size_t i = 0; i < t->n_groups_buckets; i++) {
+                struct v6_group *g = &t->groups[i];
+                struct pf_v6_dir before;
+                uint32_t mask = p->prefixlen == 0 ? 0 : 0xffffffffu << (32 - p->prefixlen), want;
+
+                memcpy(&want, p->addr, 4);
+                if (g->used != 1 || (ntohl(g->top32) & mask) != (ntohl(want) & mask))
+                        continue;
+                before = group_dir(g);
+                g->base = group_base(t, g->top32);
+                r = group_refresh(t, g, before, true);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int block_table_foreach_dir(const BlockTable *t, int (*cb)(uint32_t top32, const struct pf_v6_dir *d, void *userdata),
+                            void *userdata) {
+        for (size_t i = 0; i < t->n_groups_buckets; i++) {
+                struct pf_v6_dir d;
+                int r;
+
+                if (t->groups[i].used != 1)
+                        continue;
+                d = group_dir(&t->groups[i]);
+                r = cb(t->groups[i].top32, &d, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
         struct entry *e;
+        bool is_new;
         int r;
 
         if (slot >= PF_BLOCK_SLOTS)
                 return -ERANGE;
 
         e = entry_find(t, p->family, p->prefixlen, p->addr);
+        is_new = !e;
         if (!e) {
                 size_t mask;
 
@@ -230,6 +468,8 @@ int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
                 t->tbl24[i] |= p->prefixlen == 32 ? PF_V4_HAS_32 : PF_V4_HAS_MID;
                 mark_dirty(t, i, 1);
         }
+        if (p->family == AF_INET6)
+                return groups_update(t, p, is_new ? 1 : 0);
         return 0;
 }
 
@@ -283,6 +523,8 @@ int block_table_delete(BlockTable *t, const struct prefix *p) {
                         }
                 }
         }
+        if (p->family == AF_INET6)
+                return groups_update(t, p, -1);
         return 0;
 }
 

@@ -22,13 +22,16 @@ typedef struct BlockTable BlockTable;
 #define BLOCK_CHUNK_SHIFT 12u                   /* tbl24 entries per dirty mark: 4096 */
 #define BLOCK_CHUNKS (PF_V4_TBL24_ENTRIES >> BLOCK_CHUNK_SHIFT)
 
-/* One change to the exact entries (pf_prefixes). */
+/* One change to the exact entries (pf_prefixes), or with dir set, to the IPv6 /32 directory
+ * (pf_v6_dir: addr holds the /32, dir_value its new entry; remove deletes it). */
 struct block_op {
         uint8_t family;                         /* enum pf_family_index */
         uint8_t prefixlen;
         uint8_t addr[16];                       /* network order */
         bool remove;
+        bool dir;
         uint32_t slot;
+        struct pf_v6_dir dir_value;
 };
 
 int block_table_new(BlockTable **ret);
@@ -53,6 +56,10 @@ void block_table_chunks_clean(BlockTable *t, unsigned copy);
 const struct block_op *block_table_ops(const BlockTable *t, unsigned copy, size_t *ret_n);
 void block_table_ops_done(BlockTable *t, unsigned copy);
 void block_table_lengths(const BlockTable *t, struct pf_length_list ret[_PF_FAMILY_MAX]);
+
+/* Calls cb for every IPv6 /32 directory entry (top32 in network order); stops at the first negative result. */
+int block_table_foreach_dir(const BlockTable *t, int (*cb)(uint32_t top32, const struct pf_v6_dir *d, void *userdata),
+                            void *userdata);
 
 /* Calls cb for every stored prefix; stops at (and returns) the first negative result. */
 int block_table_foreach(const BlockTable *t, int (*cb)(const struct prefix *p, uint32_t slot, void *userdata),

@@ -813,6 +813,47 @@ static int loader_purge_prefixes(Loader *l, unsigned copy) {
         }
 }
 
+static int dir_write(Loader *l, unsigned copy, enum pf_table table, uint32_t top32, bool remove,
+                     const struct pf_v6_dir *d) {
+        struct pf_v6_dir_key key = { .copy = copy, .table = table, .top32 = top32 };
+        int r;
+
+        if (remove) {
+                r = bpf_map__delete_elem(l->skel->maps.pf_v6_dir, &key, sizeof(key), 0);
+                return r == -ENOENT ? 0 : r;
+        }
+        return bpf_map__update_elem(l->skel->maps.pf_v6_dir, &key, sizeof(key), d, sizeof(*d), BPF_ANY);
+}
+
+static int write_dir_entry(uint32_t top32, const struct pf_v6_dir *d, void *userdata) {
+        struct prefix_batch *b = userdata;
+
+        return dir_write(b->l, b->copy, b->table, top32, false, d);
+}
+
+/* Deletes every pf_v6_dir entry of a copy, of both tables. */
+static int loader_purge_dir(Loader *l, unsigned copy) {
+        struct bpf_map *map = l->skel->maps.pf_v6_dir;
+        struct pf_v6_dir_key key, *prev = NULL, next;
+        int r;
+
+        for (;;) {
+                r = bpf_map__get_next_key(map, prev, &next, sizeof(next));
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (next.copy == copy) {
+                        r = bpf_map__delete_elem(map, &next, sizeof(next), 0);
+                        if (r < 0 && r != -ENOENT)
+                                return r;
+                        continue;
+                }
+                key = next;
+                prev = &key;
+        }
+}
+
 static int write_prefix_entry(const struct prefix *p, uint32_t value, void *userdata) {
         struct prefix_batch *b = userdata;
 
@@ -845,17 +886,27 @@ static int loader_write_prefix_table(Loader *l, unsigned copy, enum pf_table tab
         if (!b)
                 return -ENOMEM;
         *b = (struct prefix_batch) { .l = l, .copy = copy, .table = table };
-        if (purged)
+        if (purged) {
                 r = block_table_foreach(t, write_prefix_entry, b);
-        else {
+                if (r >= 0)
+                        r = block_table_foreach_dir(t, write_dir_entry, b);
+        } else {
                 const struct block_op *ops;
                 size_t n;
 
                 ops = block_table_ops(t, copy, &n);
                 r = 0;
-                for (size_t i = 0; i < n && r >= 0; i++)
-                        r = prefix_batch_add(b, ops[i].family, ops[i].prefixlen, ops[i].addr, ops[i].remove,
-                                             ops[i].slot);
+                for (size_t i = 0; i < n && r >= 0; i++) {
+                        uint32_t top32;
+
+                        if (ops[i].dir) {
+                                /* The copy is not in use: the order against the batched prefixes does not matter. */
+                                memcpy(&top32, ops[i].addr, 4);
+                                r = dir_write(l, copy, table, top32, ops[i].remove, &ops[i].dir_value);
+                        } else
+                                r = prefix_batch_add(b, ops[i].family, ops[i].prefixlen, ops[i].addr,
+                                                     ops[i].remove, ops[i].slot);
+                }
         }
         if (r >= 0)
                 r = prefix_batch_flush(b);
@@ -868,6 +919,8 @@ static int loader_write_blocks(Loader *l, unsigned copy) {
 
         if (purge) {
                 r = loader_purge_prefixes(l, copy);
+                if (r >= 0)
+                        r = loader_purge_dir(l, copy);
                 if (r < 0)
                         return r;
         }
@@ -960,6 +1013,7 @@ static int loader_write_gen(Loader *l, unsigned copy) {
         }
         memcpy(gen.block_lengths, block_lengths, sizeof(block_lengths));
         memcpy(gen.set_lengths, set_lengths, sizeof(set_lengths));
+        gen.has_blocks = block_table_count(l->blocks) > 0;
         return bpf_map__update_elem(l->skel->maps.pf_gen, &copy, sizeof(copy), &gen, sizeof(gen), BPF_ANY);
 }
 

@@ -77,7 +77,7 @@ static void mask_host_bits(struct prefix *p) {
                 memset(p->addr + 4, 0, 12);
 }
 
-/* Prefixes in a small space, so that they nest and overlap: 10.0.0.0/14 and 2001:db8::/44. */
+/* Prefixes in a small space, so that they nest and overlap: 10.0.0.0/14 and 2001:db8::/44 (+ two /32s next to it). */
 static void random_prefix(struct rng *g, struct prefix *p) {
         *p = (struct prefix) {};
         if (rng_below(g, 100) < 65) {
@@ -90,14 +90,15 @@ static void random_prefix(struct rng *g, struct prefix *p) {
                 p->addr[2] = (uint8_t) rng_below(g, 8);
                 p->addr[3] = (uint8_t) rng_below(g, 16);
         } else {
-                static const uint8_t lengths[] = { 32, 40, 44, 48, 56, 64, 96, 127, 128, 128, 128 };
+                static const uint8_t lengths[] = { 16, 24, 30, 32, 32, 40, 44, 48, 56, 64, 96, 127, 128, 128, 128 };
 
+                /* A few /32s (the program's IPv6 directory is per /32), and prefixes around them. */
                 p->family = AF_INET6;
                 p->prefixlen = lengths[rng_below(g, ELEMENTSOF(lengths))];
                 p->addr[0] = 0x20;
                 p->addr[1] = 0x01;
                 p->addr[2] = 0x0d;
-                p->addr[3] = 0xb8;
+                p->addr[3] = (uint8_t) (0xb8 + rng_below(g, 3));
                 p->addr[5] = (uint8_t) (rng_below(g, 4) << 4);
                 p->addr[7] = (uint8_t) rng_below(g, 4);
                 p->addr[15] = (uint8_t) rng_below(g, 8);
