@@ -378,18 +378,20 @@ setup_replace_addresses() {
 replace_flood_start() {
         local dir=$BENCH_DIR/replace-flood
         mkdir -p "$dir"
-        in_fw "$PF_FLOOD" recv --port "$FLOOD_PORT" --out "$dir/received" --max-seconds 120 \
+        # nsenter execs the program: the pid below is pf-flood's own, so SIGTERM reaches it
+        # (in_fw/in_peer are shell functions, and '&' would give the subshell's pid).
+        nsenter --net="/run/netns/$SANDBOX_FW_NS" -- "$PF_FLOOD" recv --port "$FLOOD_PORT" --out "$dir/received" --max-seconds 120 \
                 >"$dir/recv.out" 2>"$dir/recv.err" </dev/null &
         FLOOD_PIDS+=("$!")
         REPLACE_RECV_PID=$!
         sandbox_wait 5 "the receiver to listen" grep -qx listening "$dir/recv.out" ||
                 fail "pf-flood recv did not start: $(cat "$dir/recv.err")"
-        in_peer "$PF_FLOOD" send --to "$SANDBOX_FW_IPV4" --port "$FLOOD_PORT" --from "$BOTH_IPV4,$ALLOWED_IPV4" \
+        nsenter --net="/run/netns/$SANDBOX_PEER_NS" -- "$PF_FLOOD" send --to "$SANDBOX_FW_IPV4" --port "$FLOOD_PORT" --from "$BOTH_IPV4,$ALLOWED_IPV4" \
                 --rate "$FLOOD_RATE" --count $((FLOOD_RATE * 120)) --max-seconds 120 \
                 >"$dir/sent4" 2>"$dir/send4.err" </dev/null &
         FLOOD_PIDS+=("$!")
         REPLACE_SEND4_PID=$!
-        in_peer "$PF_FLOOD" send --to "$SANDBOX_FW_IPV6" --port "$FLOOD_PORT" --from "$BOTH_IPV6,$ALLOWED_IPV6" \
+        nsenter --net="/run/netns/$SANDBOX_PEER_NS" -- "$PF_FLOOD" send --to "$SANDBOX_FW_IPV6" --port "$FLOOD_PORT" --from "$BOTH_IPV6,$ALLOWED_IPV6" \
                 --rate "$FLOOD_RATE" --count $((FLOOD_RATE * 120)) --max-seconds 120 \
                 >"$dir/sent6" 2>"$dir/send6.err" </dev/null &
         FLOOD_PIDS+=("$!")
