@@ -29,6 +29,7 @@
 #include "measure.h"
 #include "ours.h"
 #include "peers.h"
+#include "rate-events.h"
 #include "workload.h"
 
 enum method {
@@ -1172,6 +1173,15 @@ int main(int argc, char *argv[]) {
         print_sets(b);
         n_targets = bench_targets(b, targets, ELEMENTSOF(targets));
         print_targets(targets, n_targets);
+        {
+                double rate_ns[BENCH_RATE_EVENTS_ROWS];
+
+                r = bench_rate_events(b->cfg.quick, rate_ns);
+                if (r < 0) {
+                        log_error_errno(r, "pf-bench failed: %m");
+                        return EXIT_FAILURE;
+                }
+        }
         printf("\n%s run took %.0f s.\n", b->cfg.quick ? "Quick" : "Full", now_s() - start);
 
         if (b->cfg.json_path) {

@@ -96,6 +96,7 @@ typedef struct Watch {
         size_t n_rules, n_sources;
         uint64_t others;
         uint64_t events;
+        uint64_t start_usec;            /* CLOCK_REALTIME */
 } Watch;
 
 struct counted {
@@ -296,6 +297,7 @@ static int top_on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 
                 if (!o || json_object_object_add(o, "time", json_object_new_uint64(
                                 (uint64_t) time(NULL) * 1000000)) < 0 ||
+                    json_object_object_add(o, "since", json_object_new_uint64(w->start_usec)) < 0 ||
                     json_object_object_add(o, "events", json_object_new_uint64(w->events)) < 0 ||
                     json_object_object_add(o, "rules", top_list_json(w->rules, w->n_rules, "rule")) < 0 ||
                     json_object_object_add(o, "sources", top_list_json(w->sources, w->n_sources, "source")) < 0)
@@ -305,7 +307,7 @@ static int top_on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (redraw)
                         fputs("\033[H\033[2J", stdout);
                 printf("packetfilter drops since %s, from %" PRIu64 " PacketDropped signal(s)\n\n",
-                       format_time_of_day((uint64_t) time(NULL) * 1000000, when), w->events);
+                       format_time_of_day(w->start_usec, when), w->events);
                 top_print_table("RULE", w->rules, w->n_rules);
                 top_print_table("SOURCE", w->sources, w->n_sources);
                 if (w->others)
@@ -321,7 +323,7 @@ static int top_on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int verb_top(int argc, char *argv[]) {
-        _cleanup_(watch_done) Watch w = { .on_event = top_on_event };
+        _cleanup_(watch_done) Watch w = { .on_event = top_on_event, .start_usec = (uint64_t) time(NULL) * 1000000 };
 
         return watch_run(&w, top_on_tick);
 }

@@ -116,10 +116,14 @@ void drop_events_feed(DropEvents *d, const struct pf_drop_event *e) {
                 .rule_id = e->rule_id,
                 .reason = e->reason < _PF_DROP_REASON_MAX ? e->reason : PF_DROP_DEFAULT,
         };
+        static const uint8_t zero[16] = {};
         struct flow *f;
         uint32_t slot;
 
-        if (e->reason != PF_DROP_NON_IP) {
+        /* Addresses when there are some: never for non-IP frames, and a frame cut before its
+         * IP header (malformed) has none either. */
+        if (e->reason != PF_DROP_NON_IP &&
+            !(e->reason == PF_DROP_MALFORMED && memcmp(e->src, zero, 16) == 0 && memcmp(e->dst, zero, 16) == 0)) {
                 k.has_addresses = 1;
                 k.family = e->family & 1;
                 k.protocol = e->protocol;

@@ -547,6 +547,8 @@ int manager_reset_counters(Manager *m) {
         r = loader_interface_statistics_reset(m->loader);
         if (r >= 0)
                 r = loader_statistics_reset(m->loader);
+        /* Rates start again too: 0 until two samples after the reset. */
+        rates_forget_older(m->rates, UINT64_MAX);
         if (r < 0)
                 return r;
         manager_notify(m, 0);

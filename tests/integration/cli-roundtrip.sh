@@ -50,7 +50,7 @@ sandbox_start_all
 cat >"$SANDBOX_DIR/rules.py" <<'EOF'
 import json, sys
 
-VOLATILE = {"id", "created", "packets", "bytes", "expires"}
+VOLATILE = {"id", "created", "packets", "bytes", "expires", "rate-limited"}
 
 
 def unwrap(value):
@@ -97,7 +97,7 @@ if command == "compare":
     print(f"{len(old)} rules identical")
 elif command == "same-ids":
     # same-ids OLD NEW: exactly the same rules (ids included), ignoring counters.
-    strip = lambda rules: [{k: v for k, v in r.items() if k not in ("packets", "bytes")} for r in rules]
+    strip = lambda rules: [{k: v for k, v in r.items() if k not in ("packets", "bytes", "rate-limited")} for r in rules]
     if strip(load(sys.argv[2])) != strip(load(sys.argv[3])):
         fail("the rules differ")
 elif command == "ids":
@@ -134,6 +134,9 @@ drop to 192.0.2.1 vlan 4095 comment '#not a comment'
 drop from 203.0.113.7
 drop priority 100 comment a=b disabled
 pass from 2001:db8::/32 to 2001:db8:1::/48 proto tcp port 80-80 on veth-fw group web.v6 timeout 90
+rate-limit proto udp port 53 rate 100 burst 20 per source
+rate-limit from 198.51.100.0/24 rate 5 per rule comment "a whole network, one bucket"
+rate-limit proto tcp port 22 rate 1
 EOF
 n_varied=0
 while IFS= read -r line; do

@@ -100,6 +100,23 @@ static void test_one_flow(void) {
         check(n_reports == 3 && !reports[2].has_addresses && !reports[2].has_port && !reports[2].has_protocol,
               "non-ip report");
 
+        /* A malformed frame cut before its IP header: no addresses either; one with them keeps them. */
+        {
+                struct pf_drop_event cut = { .time_ns = 5, .ifindex = 3, .count = 1, .reason = PF_DROP_MALFORMED };
+                struct pf_drop_event inner = event(0xc0000202, 0, 0, 1);
+
+                inner.reason = PF_DROP_MALFORMED;
+                inner.has_l4 = 0;
+                drop_events_feed(d, &cut);
+                drop_events_feed(d, &inner);
+                now += 2 * SEC;
+                drop_events_flush(d, now);
+                check(n_reports == 5, "malformed reports: %zu", n_reports);
+                for (size_t i = 3; i < n_reports; i++)
+                        check(reports[i].reason == PF_DROP_MALFORMED && !reports[i].has_port &&
+                              reports[i].has_addresses == (reports[i].source[0] == 192), "malformed report %zu", i);
+        }
+
         /* Quiet flows are forgotten. */
         now += 10 * SEC;
         drop_events_flush(d, now);
