@@ -249,12 +249,9 @@ int ours_set_prefixes(Ours *o, const struct pg_prefix *p, size_t n, struct ours_
         if (r < 0)
                 return log_error_errno(r, "set_registry_add() of %zu prefixes failed: %m", n);
         changes = set_registry_changes(o->sets, &n_changes);
-        for (size_t i = 0; i < n_changes; i++) {
-                r = changes[i].membership ? loader_member_set(o->loader, &changes[i].prefix, changes[i].membership) :
-                                            loader_member_delete(o->loader, &changes[i].prefix);
-                if (r < 0 && r != -ENOENT)
-                        return log_error_errno(r, "Failed to stage a set member: %m");
-        }
+        r = loader_member_apply(o->loader, changes, n_changes);
+        if (r < 0)
+                return log_error_errno(r, "Failed to stage the set members: %m");
         set_registry_changes_done(o->sets);
         set_registry_commit(o->sets);
 

@@ -391,7 +391,8 @@ static int set_job_new(Manager *m, sd_bus_message *msg, const char *name, int fd
         return 0;
 }
 
-/* What the caller may pass: a regular file, a pipe or a socket, open the right way. */
+/* What the caller may pass: a regular file, a pipe or a socket, open the right way (and for a
+ * pipe or socket, a free job). */
 static int check_fd(int fd, bool for_writing, bool *ret_regular, sd_bus_error *error) {
         struct stat st;
         int flags;
@@ -407,6 +408,10 @@ static int check_fd(int fd, bool for_writing, bool *ret_regular, sd_bus_error *e
         if (S_ISREG(st.st_mode) && !for_writing && st.st_size > (off_t) SET_FILE_SIZE_MAX)
                 return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED, "The file is %lld bytes, more than %u.",
                                          (long long) st.st_size, SET_FILE_SIZE_MAX);
+        /* A regular file is done within the call; pipes and sockets wait in the event loop. */
+        if (!S_ISREG(st.st_mode) && n_jobs >= SET_JOBS_MAX)
+                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
+                                         "%u imports and exports from pipes are in progress; try again later.", n_jobs);
         *ret_regular = S_ISREG(st.st_mode);
         return 0;
 }
@@ -541,9 +546,6 @@ int method_import_set(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         r = check_fd(fd, false, &regular, error);
         if (r < 0)
                 return r;
-        if (!regular && n_jobs >= SET_JOBS_MAX)
-                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
-                                         "%u imports and exports from pipes are in progress; try again later.", n_jobs);
 
         r = polkit_check_set(m, msg, name, error);
         if (r <= 0)
@@ -644,9 +646,6 @@ int method_export_set(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         r = check_fd(fd, true, &regular, error);
         if (r < 0)
                 return r;
-        if (!regular && n_jobs >= SET_JOBS_MAX)
-                return sd_bus_error_setf(error, PF_ERROR_LIMIT_EXCEEDED,
-                                         "%u imports and exports from pipes are in progress; try again later.", n_jobs);
 
         r = set_registry_list(m->sets, set, &entries, &n);
         if (r < 0)

@@ -15,6 +15,7 @@
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -669,6 +670,17 @@ int loader_member_delete(Loader *l, const struct prefix *p) {
         return block_table_delete(l->members, p);
 }
 
+int loader_member_apply(Loader *l, const struct member_change *c, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                int r = c[i].membership ? loader_member_set(l, &c[i].prefix, c[i].membership) :
+                                          loader_member_delete(l, &c[i].prefix);
+
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        return 0;
+}
+
 size_t loader_block_count(Loader *l) {
         return block_table_count(l->blocks);
 }
@@ -788,28 +800,30 @@ static int prefix_batch_add(struct prefix_batch *b, uint8_t family, uint8_t pref
         return 0;
 }
 
-/* Deletes every pf_prefixes entry of a copy, of both tables. */
-static int loader_purge_prefixes(Loader *l, unsigned copy) {
-        struct bpf_map *map = l->skel->maps.pf_prefixes;
-        struct pf_prefix_key key, *prev = NULL, next;
+/* Deletes every entry of a copy from a hash map whose keys start with the copy's byte
+ * (pf_prefixes, pf_v6_dir: both tables at once). */
+static int purge_copy(struct bpf_map *map, size_t key_size, unsigned copy) {
+        uint8_t key[64], next[64];
+        bool have_key = false;
         int r;
 
+        assert(key_size <= sizeof(key));
         /* Deleting while walking restarts nothing here: we step from the last key kept. */
         for (;;) {
-                r = bpf_map__get_next_key(map, prev, &next, sizeof(next));
+                r = bpf_map__get_next_key(map, have_key ? key : NULL, next, key_size);
                 if (r == -ENOENT)
                         return 0;
                 if (r < 0)
                         return r;
-                if (next.copy == copy) {
-                        r = bpf_map__delete_elem(map, &next, sizeof(next), 0);
+                if (next[0] == copy) {
+                        r = bpf_map__delete_elem(map, next, key_size, 0);
                         if (r < 0 && r != -ENOENT)
                                 return r;
-                        /* The deleted key can no longer be a cursor: start over from the last kept one. */
+                        /* The deleted key can no longer be a cursor: go on from the last kept one. */
                         continue;
                 }
-                key = next;
-                prev = &key;
+                memcpy(key, next, key_size);
+                have_key = true;
         }
 }
 
@@ -829,29 +843,6 @@ static int write_dir_entry(uint32_t top32, const struct pf_v6_dir *d, void *user
         struct prefix_batch *b = userdata;
 
         return dir_write(b->l, b->copy, b->table, top32, false, d);
-}
-
-/* Deletes every pf_v6_dir entry of a copy, of both tables. */
-static int loader_purge_dir(Loader *l, unsigned copy) {
-        struct bpf_map *map = l->skel->maps.pf_v6_dir;
-        struct pf_v6_dir_key key, *prev = NULL, next;
-        int r;
-
-        for (;;) {
-                r = bpf_map__get_next_key(map, prev, &next, sizeof(next));
-                if (r == -ENOENT)
-                        return 0;
-                if (r < 0)
-                        return r;
-                if (next.copy == copy) {
-                        r = bpf_map__delete_elem(map, &next, sizeof(next), 0);
-                        if (r < 0 && r != -ENOENT)
-                                return r;
-                        continue;
-                }
-                key = next;
-                prev = &key;
-        }
 }
 
 static int write_prefix_entry(const struct prefix *p, uint32_t value, void *userdata) {
@@ -918,9 +909,9 @@ static int loader_write_blocks(Loader *l, unsigned copy) {
         int r;
 
         if (purge) {
-                r = loader_purge_prefixes(l, copy);
+                r = purge_copy(l->skel->maps.pf_prefixes, sizeof(struct pf_prefix_key), copy);
                 if (r >= 0)
-                        r = loader_purge_dir(l, copy);
+                        r = purge_copy(l->skel->maps.pf_v6_dir, sizeof(struct pf_v6_dir_key), copy);
                 if (r < 0)
                         return r;
         }

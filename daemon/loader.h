@@ -22,6 +22,7 @@
 #include "classifier.h"
 #include "macro.h"
 #include "packetfilter.h"
+#include "set.h"
 
 typedef struct Loader Loader;
 
@@ -80,6 +81,9 @@ size_t loader_block_count(Loader *l);
  * prefix and every shorter member prefix holding it; the classifier maps memberships to classes. */
 int loader_member_set(Loader *l, const struct prefix *p, uint32_t membership);
 int loader_member_delete(Loader *l, const struct prefix *p);
+/* The set registry's changes (set_registry_changes()), in order; a removal of a prefix the
+ * table does not hold is no error. */
+int loader_member_apply(Loader *l, const struct member_change *c, size_t n);
 
 /* A block or classifier rule's place in the order, its action and its expiry (CLOCK_REALTIME µs,
  * 0 = never: the program stops matching it then, with or without a daemon), by slot. */

@@ -962,17 +962,10 @@ uint64_t manager_set_hits(Manager *m, const Set *set) {
 static int manager_stage_sets(Manager *m) {
         const struct member_change *c;
         size_t n;
-        int r = 0;
+        int r;
 
         c = set_registry_changes(m->sets, &n);
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                if (c[i].membership == 0) {
-                        r = loader_member_delete(m->loader, &c[i].prefix);
-                        if (r == -ENOENT)
-                                r = 0;
-                } else
-                        r = loader_member_set(m->loader, &c[i].prefix, c[i].membership);
-        }
+        r = loader_member_apply(m->loader, c, n);
         set_registry_changes_done(m->sets);
         if (r < 0)
                 return r;

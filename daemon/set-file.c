@@ -119,6 +119,8 @@ static void prefix_unmap_ipv4(struct prefix *p) {
         p->prefixlen -= 96;
 }
 
+static size_t format_ipv4(const struct prefix *p, char *out);
+
 /* One entry of n bytes (no blanks in it): 0, or a negative errno of prefix_parse(). */
 static int parse_entry(const char *s, size_t n, struct prefix *ret);
 
@@ -338,6 +340,12 @@ static bool prefix_is_valid(const struct prefix *p) {
 }
 
 /* "192.0.2.0/24\n" without snprintf(): an export of a million entries is mostly IPv4. */
+size_t set_file_format_entry(const struct prefix *p, char out[static PREFIX_STRING_MAX]) {
+        if (p->family != AF_INET)
+                return strlen(prefix_format(p, out));
+        return format_ipv4(p, out);
+}
+
 static size_t format_ipv4(const struct prefix *p, char *out) {
         char *o = out;
 

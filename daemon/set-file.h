@@ -65,6 +65,10 @@ int set_file_parse(const char *buf, size_t len, bool skip_invalid,
  * becomes IPv4). 0, or prefix_parse()'s negative errno (prefix_strerror() says why). */
 int set_file_parse_entry(const char *s, struct prefix *ret);
 
+/* One entry's canonical text, as prefix_format() writes it (IPv4 by hand: inet_ntop() is most
+ * of the time of writing a million), without a NUL; returns its length. */
+size_t set_file_format_entry(const struct prefix *p, char out[static PREFIX_STRING_MAX]);
+
 /*
  * The canonical export text: the entries sorted by prefix_compare() (IPv4
  * first, then by address, then by length), one prefix_format() a line, each

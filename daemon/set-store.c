@@ -12,6 +12,7 @@
 #include "log.h"
 #include "macro.h"
 #include "rule.h"
+#include "set-file.h"
 #include "set-store.h"
 
 #define SET_FILE_HEADER "# packetfilter set 1"
@@ -27,34 +28,6 @@ static int sets_dir_open(const char *state_dir, bool create) {
                 return -errno;
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
-}
-
-/* prefix_format(), with IPv4 written by hand: inet_ntop() is most of the time of saving a million. */
-static void write_prefix(FILE *f, const struct prefix *p) {
-        char buf[PREFIX_STRING_MAX], *c = buf;
-
-        if (p->family != AF_INET) {
-                fputs(prefix_format(p, buf), f);
-                return;
-        }
-        for (unsigned i = 0; i < 4; i++) {
-                unsigned v = p->addr[i];
-
-                if (i > 0)
-                        *c++ = '.';
-                if (v >= 100)
-                        *c++ = (char) ('0' + v / 100);
-                if (v >= 10)
-                        *c++ = (char) ('0' + v / 10 % 10);
-                *c++ = (char) ('0' + v % 10);
-        }
-        if (p->prefixlen != 32) {
-                *c++ = '/';
-                if (p->prefixlen >= 10)
-                        *c++ = (char) ('0' + p->prefixlen / 10);
-                *c++ = (char) ('0' + p->prefixlen % 10);
-        }
-        fwrite(buf, 1, (size_t) (c - buf), f);
 }
 
 int set_store_save(const char *state_dir, const SetRegistry *reg, const Set *set) {
@@ -90,7 +63,9 @@ int set_store_save(const char *state_dir, const SetRegistry *reg, const Set *set
         if (set->comment)
                 fprintf(f, "# comment=%s\n", set->comment);
         for (size_t i = 0; i < n; i++) {
-                write_prefix(f, &entries[i].prefix);
+                char buf[PREFIX_STRING_MAX];
+
+                fwrite(buf, 1, set_file_format_entry(&entries[i].prefix, buf), f);
                 if (entries[i].expires_usec)
                         fprintf(f, " %" PRIu64, entries[i].expires_usec);
                 fputc('\n', f);

@@ -408,11 +408,11 @@ static int recompute(SetRegistry *reg) {
 
 /* ---- Entries ---- */
 
-static int expiry_get(const SetRegistry *reg, uint8_t set_id, const struct prefix *p, uint64_t *ret) {
+/* An entry's expiry (µs), 0 = never. */
+static uint64_t expiry_get(const SetRegistry *reg, uint8_t set_id, const struct prefix *p) {
         const struct slot *s = table_find(&reg->expiries, p, set_id);
 
-        *ret = s ? s->value : 0;
-        return 0;
+        return s ? s->value : 0;
 }
 
 static int expiry_set(SetRegistry *reg, uint8_t set_id, const struct prefix *p, uint64_t expires) {
@@ -443,7 +443,7 @@ static int entry_put(SetRegistry *reg, Set *set, const struct prefix *p, bool me
 
         m = table_find(&reg->members, p, NO_SET);
         was_member = m && (m->value & bit);
-        (void) expiry_get(reg, set->id, p, &old_expires);
+        old_expires = expiry_get(reg, set->id, p);
 
         if (was_member == member) {
                 if (member && old_expires != expires) {
@@ -675,7 +675,7 @@ int set_registry_add(SetRegistry *reg, Set *set, const struct set_entry *entries
                 if (m && (m->value & (1ULL << set->id))) {
                         /* Already there. Adding: the later expiry wins, and never wins over any time;
                          * replacing: the new list's expiry. */
-                        (void) expiry_get(reg, set->id, p, &old);
+                        old = expiry_get(reg, set->id, p);
                         if (!replace)
                                 expires = old == 0 || expires == 0 ? 0 : MAX(old, expires);
                         if (expires == old)
@@ -734,7 +734,7 @@ static int set_registry_collect(const SetRegistry *reg, const Set *set, bool sor
                 if (m->used != 1 || !(m->value & bit))
                         continue;
                 v[n].prefix = slot_prefix(m);
-                (void) expiry_get(reg, set->id, &v[n].prefix, &v[n].expires_usec);
+                v[n].expires_usec = expiry_get(reg, set->id, &v[n].prefix);
                 n++;
         }
         if (sorted)

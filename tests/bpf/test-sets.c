@@ -167,12 +167,9 @@ static int push(Loader *l, SetRegistry *reg, Rule **rules, size_t n_rules) {
         int r;
 
         c = set_registry_changes(reg, &n);
-        for (size_t i = 0; i < n; i++) {
-                r = c[i].membership ? loader_member_set(l, &c[i].prefix, c[i].membership) :
-                                      loader_member_delete(l, &c[i].prefix);
-                if (r < 0 && r != -ENOENT)
-                        return log_error_errno(r, "Failed to stage a member: %m");
-        }
+        r = loader_member_apply(l, c, n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to stage the members: %m");
         set_registry_changes_done(reg);
         set_registry_commit(reg);
         memberships = set_registry_memberships(reg, &n_memberships);
