@@ -14,15 +14,22 @@ struct entry {
         uint32_t slot;
 };
 
-/* An IPv6 /32 with prefixes of /32 or longer inside: what its pf_v6_dir entry is made of. */
+/* An IPv6 /32 with prefixes of /32 or longer inside: what its pf_v6_dir entry is made of.
+ * Most hold one or two lengths, so a few counts live inline and the full array per length
+ * only in the groups that need it: a million-entry feed has ~150k groups. */
+#define GROUP_INLINE_LENGTHS 4
 struct v6_group {
         uint8_t used;                   /* 0 empty, 1 used, 2 deleted */
         bool has_32;                    /* the /32 itself is stored */
+        uint8_t n_inline;               /* lengths in inline_len[], while count is NULL */
+        uint8_t inline_len[GROUP_INLINE_LENGTHS];       /* lengths 33..128 stored inside it */
         uint32_t top32;                 /* network order */
         uint32_t base;                  /* slot + 1 of the longest stored prefix <= /32 holding it */
-        uint32_t count[96];             /* stored prefixes per length 33..128 inside it */
-        uint32_t n_longer;
+        uint32_t n_longer;              /* stored prefixes of length 33..128 inside it */
+        uint32_t inline_count[GROUP_INLINE_LENGTHS];    /* stored prefixes of each inline_len[] */
+        uint32_t *count;                /* stored prefixes per length 33..128, or NULL: inline */
 };
+_Static_assert(GROUP_INLINE_LENGTHS <= PF_V6_DIR_LENGTHS, "inline lengths fit one directory entry");
 
 struct BlockTable {
         struct entry *entries;          /* open addressing, power-of-two size */
@@ -37,6 +44,7 @@ struct BlockTable {
         struct block_op *ops;
         size_t n_ops, allocated_ops, op_cursor[PF_COPIES];
         uint32_t count[_PF_FAMILY_MAX][129];    /* exact entries per length */
+        uint32_t n_tbl24_len[25];               /* IPv4 prefixes up to /24 per length */
 
         struct v6_group *groups;                /* open addressing, power-of-two size */
         size_t n_groups_buckets, n_groups, n_group_tombstones;
@@ -122,6 +130,8 @@ BlockTable *block_table_free(BlockTable *t) {
         free(t->depth);
         free(t->n_32);
         free(t->n_mid);
+        for (size_t i = 0; i < t->n_groups_buckets; i++)
+                free(t->groups[i].count);
         free(t->groups);
         free(t->ops);
         free(t);
@@ -291,6 +301,17 @@ static int group_get(BlockTable *t, uint32_t top32, struct v6_group **ret) {
 static struct pf_v6_dir group_dir(const struct v6_group *g) {
         struct pf_v6_dir d = { .base = g->base };
 
+        if (!g->count) {
+                /* Longest first, as the program probes them. */
+                for (unsigned i = 0; i < g->n_inline; i++) {
+                        unsigned k = d.n++;
+
+                        for (; k > 0 && d.len[k - 1] < g->inline_len[i]; k--)
+                                d.len[k] = d.len[k - 1];
+                        d.len[k] = g->inline_len[i];
+                }
+                return d;
+        }
         for (int len = 128; len > 32; len--) {
                 if (g->count[len - 33] == 0)
                         continue;
@@ -301,6 +322,44 @@ static struct pf_v6_dir group_dir(const struct v6_group *g) {
                 d.len[d.n++] = (uint8_t) len;
         }
         return d;
+}
+
+/* A stored prefix of length 33..128 inside the group came (delta 1) or went (-1). */
+static int group_count_add(struct v6_group *g, uint8_t len, int delta) {
+        uint32_t *count;
+
+        if (!g->count) {
+                for (unsigned i = 0; i < g->n_inline; i++) {
+                        if (g->inline_len[i] != len)
+                                continue;
+                        g->inline_count[i] += delta;
+                        if (g->inline_count[i] == 0) {
+                                g->n_inline--;
+                                g->inline_len[i] = g->inline_len[g->n_inline];
+                                g->inline_count[i] = g->inline_count[g->n_inline];
+                        }
+                        g->n_longer += delta;
+                        return 0;
+                }
+                if (delta < 0)
+                        return 0;
+                if (g->n_inline < GROUP_INLINE_LENGTHS) {
+                        g->inline_len[g->n_inline] = len;
+                        g->inline_count[g->n_inline++] = delta;
+                        g->n_longer += delta;
+                        return 0;
+                }
+                count = calloc(128 - 32, sizeof(uint32_t));
+                if (!count)
+                        return -ENOMEM;
+                for (unsigned i = 0; i < g->n_inline; i++)
+                        count[g->inline_len[i] - 33] = g->inline_count[i];
+                g->count = count;
+                g->n_inline = 0;
+        }
+        g->count[len - 33] += delta;
+        g->n_longer += delta;
+        return 0;
 }
 
 static int dir_op_push(BlockTable *t, uint32_t top32, bool remove, const struct pf_v6_dir *d);
@@ -330,6 +389,8 @@ static int group_refresh(BlockTable *t, struct v6_group *g, struct pf_v6_dir bef
 
         if (!g->has_32 && g->n_longer == 0) {
                 g->used = 2;
+                free(g->count);
+                g->count = NULL;
                 t->n_groups--;
                 t->n_group_tombstones++;
                 return existed ? dir_op_push(t, g->top32, true, NULL) : 0;
@@ -362,8 +423,9 @@ static int groups_update(BlockTable *t, const struct prefix *p, int delta) {
                 if (delta != 0 && p->prefixlen == 32)
                         g->has_32 = delta > 0;
                 else if (delta != 0) {
-                        g->count[p->prefixlen - 33] += delta;
-                        g->n_longer += delta;
+                        r = group_count_add(g, p->prefixlen, delta);
+                        if (r < 0)
+                                return r;
                 }
                 g->base = group_base(t, top32);
                 return group_refresh(t, g, before, existed);
@@ -440,7 +502,9 @@ int block_table_set(BlockTable *t, const struct prefix *p, uint32_t slot) {
                 *e = (struct entry) { .used = 1, .family = p->family, .prefixlen = p->prefixlen, .slot = slot };
                 memcpy(e->addr, p->addr, 16);
                 t->n_used++;
-                if (!in_tbl24(p))
+                if (in_tbl24(p))
+                        t->n_tbl24_len[p->prefixlen]++;
+                else
                         t->count[family_index(p->family)][p->prefixlen]++;
                 if (!in_tbl24(p) && p->family == AF_INET) {
                         uint32_t i = v4_index(p->addr);
@@ -495,10 +559,13 @@ int block_table_delete(BlockTable *t, const struct prefix *p) {
                 uint32_t first = v4_index(p->addr), value = 0;
                 uint8_t depth = 0;
 
+                t->n_tbl24_len[p->prefixlen]--;
                 for (int len = p->prefixlen - 1; len >= 0; len--) {
                         struct prefix parent = *p;
                         struct entry *pe;
 
+                        if (t->n_tbl24_len[len] == 0)
+                                continue;
                         parent.prefixlen = len;
                         for (int b = len; b < 32; b++)
                                 parent.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
