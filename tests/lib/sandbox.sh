@@ -447,7 +447,10 @@ sandbox_start_daemon() {
         sandbox__start_notify_listener
         : >"$SANDBOX_DIR/notify.log"
         printf -- '----- packetfilterd starting at %s -----\n' "$(date +%T.%3N)" >>"$SANDBOX_DIR/daemon.log"
-        NOTIFY_SOCKET=$SANDBOX_DIR/notify.sock nsenter --net="/run/netns/$SANDBOX_FW_NS" -- "$PF_DAEMON" \
+        # The environment systemd gives it: the unit's Environment= lines.
+        local unit_env
+        mapfile -t unit_env < <(sed -n 's/^Environment=//p' "$PF_SOURCE_DIR/packaging/packetfilterd.service.in")
+        env "${unit_env[@]}" NOTIFY_SOCKET="$SANDBOX_DIR/notify.sock" nsenter --net="/run/netns/$SANDBOX_FW_NS" -- "$PF_DAEMON" \
                 --state-dir "$SANDBOX_DIR/state" \
                 --bpffs-dir "$SANDBOX_BPFFS/packetfilter" \
                 --config "$SANDBOX_DIR/packetfilterd.conf" \
